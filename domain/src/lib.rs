@@ -1,0 +1,1 @@
+//! Dataset catalog, file reading and validation.
