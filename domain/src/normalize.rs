@@ -1,0 +1,139 @@
+//! Text normalisation: what hides in names and codes that spreadsheets really hold.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Zero-width and invisible characters that users paste along with values.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// A text value: NFKC (full-width → half-width, non-breaking space → space), invisible
+/// characters dropped, runs of white space folded to one space, trimmed.
+pub fn text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_space = false;
+    for c in raw.nfkc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A code or ID number: NFKC, no spaces, hyphens or invisible characters, upper case.
+pub fn code(raw: &str) -> String {
+    raw.nfkc()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c) && !is_dash(*c))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '‐' | '‑' | '‒' | '–' | '—' | '－' | '−')
+}
+
+/// The comparison key of a decision document number: brackets of every kind made alike,
+/// spaces dropped. The original is what gets stored.
+pub fn document_key(raw: &str) -> String {
+    code(raw)
+        .chars()
+        .map(|c| match c {
+            '〔' | '【' | '[' | '(' | '（' | '［' | '｛' | '{' | '〖' => '[',
+            '〕' | '】' | ']' | ')' | '）' | '］' | '｝' | '}' | '〗' => ']',
+            other => other,
+        })
+        .collect()
+}
+
+/// The comparison key of a header cell: the text without `（必填）` style markers, stars,
+/// spaces and line breaks, brackets made half-width.
+pub fn header_key(raw: &str) -> String {
+    let mut s: String = raw
+        .nfkc()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c) && *c != '*')
+        .collect();
+    for marker in [
+        "(必填)",
+        "(必填项)",
+        "(选填)",
+        "(可选)",
+        "(非必填)",
+        "[必填]",
+        "必填:",
+    ] {
+        s = s.replace(marker, "");
+    }
+    s
+}
+
+/// The text inside the last pair of brackets, if any: `行政相对人代码_1(统一社会信用代码)`
+/// → `统一社会信用代码`.
+pub fn bracketed(key: &str) -> Option<&str> {
+    let open = key.rfind('(')?;
+    let inner = key[open + 1..].strip_suffix(')')?;
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// The text before the first bracket: `罚款金额(万元)` → `罚款金额`.
+pub fn unbracketed(key: &str) -> &str {
+    key.split('(').next().unwrap_or(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_folds_full_width_and_invisible_characters() {
+        assert_eq!(
+            text("\u{3000}长治市\u{00A0}\u{200B}某某 公司 \n"),
+            "长治市 某某 公司"
+        );
+        assert_eq!(text("ＡＢＣ１２３"), "ABC123");
+    }
+
+    #[test]
+    fn code_drops_spaces_hyphens_and_upper_cases() {
+        assert_eq!(code(" 79013765-x "), "79013765X");
+        assert_eq!(
+            code("９１１１ ００００\u{200B}１０１６２３７４１ｋ"),
+            "91110000101623741K"
+        );
+    }
+
+    #[test]
+    fn document_keys_ignore_bracket_style() {
+        let a = document_key("长市监罚〔2025〕12号");
+        assert_eq!(a, document_key("长市监罚[2025]12号"));
+        assert_eq!(a, document_key("长市监罚【2025】12号"));
+        assert_eq!(a, document_key("长市监罚（2025）12号"));
+        assert_eq!(a, document_key("长市监罚 (2025) 12号"));
+    }
+
+    #[test]
+    fn header_keys_drop_markers() {
+        assert_eq!(header_key("行政相对人名称（必填）"), "行政相对人名称");
+        assert_eq!(header_key("*许可类别\n"), "许可类别");
+        assert_eq!(
+            header_key("行政相对人代码_1（统一社会信用代码）"),
+            "行政相对人代码_1(统一社会信用代码)"
+        );
+        assert_eq!(
+            bracketed("行政相对人代码_1(统一社会信用代码)"),
+            Some("统一社会信用代码")
+        );
+        assert_eq!(unbracketed("罚款金额(万元)"), "罚款金额");
+    }
+}
