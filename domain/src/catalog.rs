@@ -118,6 +118,8 @@ pub enum FieldKind {
     TaxNo,
     /// Only digits, of one of `lengths`.
     Digits,
+    /// Any other identifier (证件号码 of any type): normalised like a code, no check digit.
+    Code,
     Date,
     Amount,
     Enum,
@@ -130,7 +132,13 @@ impl FieldKind {
     pub fn is_code(self) -> bool {
         matches!(
             self,
-            Self::Uscc | Self::IdNumber | Self::OrgCode | Self::RegNo | Self::TaxNo | Self::Digits
+            Self::Uscc
+                | Self::IdNumber
+                | Self::OrgCode
+                | Self::RegNo
+                | Self::TaxNo
+                | Self::Digits
+                | Self::Code
         )
     }
 }
