@@ -11,6 +11,7 @@ pub mod dates;
 pub mod error;
 pub mod errors_xlsx;
 pub mod normalize;
+pub mod publicity;
 pub mod reader;
 pub mod report;
 
