@@ -1,0 +1,332 @@
+//! The database handle: one `Store` over either SQLite or PostgreSQL.
+//!
+//! Both backends run the same SQL text (SQLite accepts `$1` placeholders), so a query is written
+//! once inside [`with_pool!`], which expands its body for each backend's concrete pool type.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::error::StoreError;
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections per pool; the machine has two cores, more would only queue.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+
+/// Key of the PostgreSQL advisory lock that serialises record changes, so that `changed_seq`
+/// grows in commit order and the site generator never skips a change.
+const RECORD_WRITE_LOCK: i64 = 0x7879_637a_0001;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The connection pool of whichever backend the database URL selected.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Where the store reads the current time; tests move it forward.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock that asks `now` for the time.
+    pub fn from_fn(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
+    /// The current time, truncated to microseconds as PostgreSQL keeps it.
+    pub fn now(&self) -> DateTime<Utc> {
+        let now = (self.0)();
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// The storage API: records, uploads, units, users, sessions and the audit log.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) clock: Clock,
+}
+
+impl Store {
+    /// Connects to `database_url` (`sqlite://PATH` or `postgres://...`) and applies migrations.
+    pub async fn open(database_url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(database_url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without applying migrations.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let db = if is_postgres_url(database_url) {
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(database_url)
+                .await?;
+            Db::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(database_url)?;
+            create_parent_dir(options.get_filename())?;
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(SQLITE_MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options)
+                .await?;
+            Db::Sqlite(pool)
+        };
+        Ok(Store {
+            db,
+            clock: Clock::system(),
+        })
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Replaces the clock (tests use this to let sessions and locks expire).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The underlying pool, for bulk tools such as the benchmark loader.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// True for the URLs that select the PostgreSQL backend.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
+    let name = file.to_string_lossy();
+    if name == ":memory:" || name.is_empty() {
+        return Ok(());
+    }
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Opens a transaction that may change records.
+///
+/// Writers are serialised: SQLite takes the write lock up front (`BEGIN IMMEDIATE`, so a reader
+/// never has to upgrade and fail), PostgreSQL takes a transaction-scoped advisory lock.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Database>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = Sqlite;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = Postgres;
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(RECORD_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of the store's backend.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// A value bound to a dynamically built query.
+#[derive(Clone, Debug)]
+pub(crate) enum Param {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Date(chrono::NaiveDate),
+    OptDate(Option<chrono::NaiveDate>),
+    Time(DateTime<Utc>),
+    Json(serde_json::Value),
+}
+
+/// A query text with numbered placeholders and the values that go with them.
+#[derive(Default, Debug)]
+pub(crate) struct SqlBuilder {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
+}
+
+impl SqlBuilder {
+    pub(crate) fn new(sql: &str) -> Self {
+        SqlBuilder {
+            sql: sql.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Appends text.
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Starts a statement whose placeholders are already numbered `$1..$n` in `params` order.
+    pub(crate) fn statement(sql: &str, params: Vec<Param>) -> Self {
+        SqlBuilder {
+            sql: sql.to_owned(),
+            params,
+        }
+    }
+
+    /// Appends a placeholder for `param`.
+    pub(crate) fn bind(&mut self, param: Param) -> &mut Self {
+        self.params.push(param);
+        self.sql.push_str(&format!("${}", self.params.len()));
+        self
+    }
+}
+
+/// Binds the parameters of a [`SqlBuilder`] to a `sqlx::query` or `sqlx::query_as`.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                $crate::db::Param::Int(v) => query.bind(*v),
+                $crate::db::Param::OptInt(v) => query.bind(*v),
+                $crate::db::Param::Text(v) => query.bind(v.as_str()),
+                $crate::db::Param::OptText(v) => query.bind(v.as_deref()),
+                $crate::db::Param::Date(v) => query.bind(*v),
+                $crate::db::Param::OptDate(v) => query.bind(*v),
+                $crate::db::Param::Time(v) => query.bind(*v),
+                $crate::db::Param::Json(v) => query.bind(sqlx::types::Json(v)),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_params;
+
+/// Executes a [`SqlBuilder`] statement on `$executor`; the result holds the rows affected.
+macro_rules! execute {
+    ($executor:expr, $statement:expr) => {{
+        let statement: &$crate::db::SqlBuilder = &$statement;
+        $crate::db::bind_params!(sqlx::query(&statement.sql), &statement.params)
+            .execute($executor)
+            .await
+            .map(|done| done.rows_affected())
+    }};
+}
+pub(crate) use execute;
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+
+    #[test]
+    fn builder_numbers_placeholders() {
+        let mut sql = SqlBuilder::new("SELECT 1 WHERE a = ");
+        sql.bind(Param::Int(1))
+            .push(" AND b = ")
+            .bind(Param::Text("x".into()));
+        assert_eq!(sql.sql, "SELECT 1 WHERE a = $1 AND b = $2");
+        assert_eq!(sql.params.len(), 2);
+    }
+}

@@ -1,0 +1,436 @@
+//! The rows the store hands out and the inputs it takes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Who performs a change, for the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    /// The client address as the gate saw it.
+    pub address: Option<String>,
+}
+
+impl Actor {
+    /// A signed-in user acting from `address`.
+    pub fn user(user: &User, address: Option<&str>) -> Actor {
+        Actor {
+            user_id: Some(user.id),
+            unit_id: Some(user.unit_id),
+            address: address.map(str::to_owned),
+        }
+    }
+
+    /// The command line (no user, no address).
+    pub fn system() -> Actor {
+        Actor::default()
+    }
+}
+
+/// Which rows a reader may see: one unit's, or every unit's (administrators).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    Unit(i64),
+    All,
+}
+
+impl Scope {
+    /// The scope a user reads in: administrators see all units.
+    pub fn of(user: &User) -> Scope {
+        match user.role {
+            Role::Admin => Scope::All,
+            Role::Reporter => Scope::Unit(user.unit_id),
+        }
+    }
+
+    pub(crate) fn unit_id(self) -> Option<i64> {
+        match self {
+            Scope::Unit(id) => Some(id),
+            Scope::All => None,
+        }
+    }
+}
+
+/// A reporting unit (数据报送单位).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Unit {
+    pub id: i64,
+    pub name: String,
+    /// 统一社会信用代码, normalised.
+    pub code: String,
+    /// The dataset ids this unit reports.
+    #[sqlx(json)]
+    pub datasets: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewUnit {
+    pub name: String,
+    pub code: String,
+    pub datasets: Vec<String>,
+}
+
+/// What a user may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reports data for its own unit.
+    Reporter,
+    /// The credit office: manages units and users, sees every unit.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reporter => "reporter",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "reporter" => Ok(Role::Reporter),
+            "admin" => Ok(Role::Admin),
+            _ => Err(format!("unknown role {value:?}")),
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::try_from(s.to_owned())
+    }
+}
+
+/// An account. The password hash never leaves the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub unit_id: i64,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub active: bool,
+    pub failed_attempts: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub password_changed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub unit_id: i64,
+    pub role: Role,
+    pub password: String,
+}
+
+/// Where an upload stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadStatus {
+    /// Read and validated; valid rows may have been imported.
+    Checked,
+    /// The file could not be read or had no valid row.
+    Failed,
+    /// The entry was deleted (删除); its data may still be live unless withdrawn.
+    Deleted,
+}
+
+impl UploadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadStatus::Checked => "checked",
+            UploadStatus::Failed => "failed",
+            UploadStatus::Deleted => "deleted",
+        }
+    }
+}
+
+impl TryFrom<String> for UploadStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "checked" => Ok(UploadStatus::Checked),
+            "failed" => Ok(UploadStatus::Failed),
+            "deleted" => Ok(UploadStatus::Deleted),
+            _ => Err(format!("unknown upload status {value:?}")),
+        }
+    }
+}
+
+/// One uploaded file and what its check and import found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Upload {
+    pub id: i64,
+    pub unit_id: i64,
+    pub user_id: Option<i64>,
+    pub dataset: String,
+    pub file_name: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub size: i64,
+    pub object_key: String,
+    #[sqlx(try_from = "String")]
+    pub status: UploadStatus,
+    pub row_count: i64,
+    pub valid_count: i64,
+    pub invalid_count: i64,
+    pub imported_count: i64,
+    pub updated_count: i64,
+    pub duplicate_count: i64,
+    /// The validation report as JSON.
+    #[sqlx(json)]
+    pub report: Value,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub records_withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// A new upload, after the file was stored and checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewUpload {
+    pub unit_id: i64,
+    pub user_id: Option<i64>,
+    pub dataset: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: i64,
+    pub object_key: String,
+    pub status: UploadStatus,
+    pub row_count: i64,
+    pub valid_count: i64,
+    pub invalid_count: i64,
+    pub report: Value,
+}
+
+/// Import counters of one upload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    /// New records, including records brought back after their data was withdrawn.
+    pub imported: i64,
+    /// Existing records that got a new version.
+    pub updated: i64,
+    /// Rows identical to the current version: nothing written.
+    pub duplicates: i64,
+}
+
+/// Where a record stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordState {
+    Active,
+    /// 撤销: off the public listing, kept with reason, time and who.
+    Revoked,
+    /// 删除数据: its upload's data was withdrawn; kept for audit.
+    Deleted,
+}
+
+impl RecordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Active => "active",
+            RecordState::Revoked => "revoked",
+            RecordState::Deleted => "deleted",
+        }
+    }
+}
+
+impl TryFrom<String> for RecordState {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "active" => Ok(RecordState::Active),
+            "revoked" => Ok(RecordState::Revoked),
+            "deleted" => Ok(RecordState::Deleted),
+            _ => Err(format!("unknown record state {value:?}")),
+        }
+    }
+}
+
+/// A validated, normalised record as the checker produced it. The store does not validate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewRecord {
+    /// The normalised natural key within the unit and dataset.
+    pub natural_key: String,
+    pub subject_name: String,
+    pub subject_code: Option<String>,
+    pub doc_no: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    /// Canonical label → value.
+    pub values: Value,
+}
+
+impl NewRecord {
+    /// SHA-256 over the record's content; equal content gives an equal hash whatever the key
+    /// order of `values`.
+    pub fn content_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(self.subject_name.as_bytes());
+        field(self.subject_code.as_deref().unwrap_or("\u{0}").as_bytes());
+        field(self.doc_no.as_deref().unwrap_or("\u{0}").as_bytes());
+        let date = self.decision_date.map(|d| d.to_string());
+        field(date.as_deref().unwrap_or("\u{0}").as_bytes());
+        field(canonical_json(&self.values).as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// JSON with object keys sorted, so that equal values serialise equally.
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let members: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A record with its current version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Record {
+    pub id: i64,
+    pub unit_id: i64,
+    pub dataset: String,
+    pub natural_key: String,
+    pub version: i64,
+    #[sqlx(try_from = "String")]
+    pub state: RecordState,
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<i64>,
+    /// The upload of the last change, if it came from a file.
+    pub upload_id: Option<i64>,
+    pub subject_name: String,
+    pub subject_code: Option<String>,
+    pub doc_no: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    #[sqlx(rename = "field_values", json)]
+    pub values: Value,
+    pub content_hash: String,
+    /// Grows with every change to any record; the site generator builds from it.
+    pub changed_seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One kept version of a record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RecordVersion {
+    pub record_id: i64,
+    pub version: i64,
+    pub natural_key: String,
+    pub subject_name: String,
+    pub subject_code: Option<String>,
+    pub doc_no: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    #[sqlx(rename = "field_values", json)]
+    pub values: Value,
+    pub content_hash: String,
+    pub upload_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A record with every version, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordDetail {
+    pub record: Record,
+    pub versions: Vec<RecordVersion>,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub address: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub upload_id: Option<i64>,
+    #[sqlx(json)]
+    pub detail: Value,
+}
+
+/// A 统一社会信用代码 that fails the check digit yet is real, accepted by an administrator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct UsccException {
+    pub code: String,
+    pub note: String,
+    pub added_by: Option<i64>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A page of rows and the cursor for the next one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `before_id` to get the next page; `None` on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(values: Value) -> NewRecord {
+        NewRecord {
+            natural_key: "k".into(),
+            subject_name: "某某公司".into(),
+            subject_code: Some("91110000101623741K".into()),
+            doc_no: Some("京罚〔2024〕1号".into()),
+            decision_date: NaiveDate::from_ymd_opt(2024, 3, 1),
+            values,
+        }
+    }
+
+    #[test]
+    fn content_hash_ignores_key_order() {
+        let a = record(json!({"a": "1", "b": "2"}));
+        let b = record(serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap());
+        assert_eq!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn content_hash_sees_every_field() {
+        let a = record(json!({"a": "1"}));
+        let mut b = a.clone();
+        b.doc_no = None;
+        assert_ne!(a.content_hash(), b.content_hash());
+        let c = record(json!({"a": "2"}));
+        assert_ne!(a.content_hash(), c.content_hash());
+    }
+}

@@ -1,0 +1,583 @@
+//! Records and their versions: import, manual entry (新增), modification (修改), revocation
+//! (撤销), withdrawal of an upload's data (删除数据), lists and details.
+//!
+//! Nothing is ever deleted: a change adds a version or changes the state, and every change
+//! takes the next `changed_seq` so the site generator can rebuild incrementally.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::audit::{page, write_audit, AuditEvent};
+use crate::db::{bind_params, execute, with_pool, BeginWrite, Param, SqlBuilder, Store};
+use crate::error::{conflict_on_unique, StoreError};
+use crate::model::{
+    Actor, ImportCounts, NewRecord, Page, Record, RecordDetail, RecordState, RecordVersion, Scope,
+};
+
+/// Most rows a list call returns.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+const NEXT_SEQ: &str = "SELECT COALESCE(MAX(changed_seq), 0) FROM records";
+
+const FIND_BY_KEY: &str = "SELECT id, version, state, content_hash FROM records \
+     WHERE unit_id = $1 AND dataset = $2 AND natural_key = $3";
+
+/// Filters of the record list; rows come newest first (by id).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecordFilter {
+    pub scope: Option<Scope>,
+    pub dataset: Option<String>,
+    pub state: Option<RecordState>,
+    /// Substring of the subject name, subject code or document number.
+    pub search: Option<String>,
+    pub decided_from: Option<NaiveDate>,
+    pub decided_to: Option<NaiveDate>,
+    /// The `next_cursor` of the previous page.
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// What an incoming record does to the stored one with the same natural key.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    Insert,
+    Duplicate,
+    NewVersion {
+        id: i64,
+        version: i64,
+        restore: bool,
+    },
+}
+
+/// The stored record with the same natural key: id, version, state, content hash.
+type Existing = (i64, i64, String, String);
+
+fn plan_change(existing: Option<Existing>, content_hash: &str) -> Change {
+    match existing {
+        None => Change::Insert,
+        Some((id, version, state, hash)) => {
+            let deleted = state == RecordState::Deleted.as_str();
+            if hash == content_hash && !deleted {
+                Change::Duplicate
+            } else {
+                Change::NewVersion {
+                    id,
+                    version,
+                    restore: deleted,
+                }
+            }
+        }
+    }
+}
+
+/// Where a version comes from.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
+    upload_id: Option<i64>,
+    user_id: Option<i64>,
+    at: DateTime<Utc>,
+}
+
+fn record_insert(
+    unit_id: i64,
+    dataset: &str,
+    record: &NewRecord,
+    content_hash: &str,
+    seq: i64,
+    origin: Origin,
+) -> SqlBuilder {
+    SqlBuilder::statement(
+        "INSERT INTO records (unit_id, dataset, natural_key, version, state, upload_id, \
+         subject_name, subject_code, doc_no, decision_date, field_values, content_hash, \
+         changed_seq, created_at, updated_at) \
+         VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+         RETURNING id",
+        vec![
+            Param::Int(unit_id),
+            Param::Text(dataset.to_owned()),
+            Param::Text(record.natural_key.clone()),
+            Param::OptInt(origin.upload_id),
+            Param::Text(record.subject_name.clone()),
+            Param::OptText(record.subject_code.clone()),
+            Param::OptText(record.doc_no.clone()),
+            Param::OptDate(record.decision_date),
+            Param::Json(record.values.clone()),
+            Param::Text(content_hash.to_owned()),
+            Param::Int(seq),
+            Param::Time(origin.at),
+        ],
+    )
+}
+
+/// Makes `record` the current version `version` of record `id`; a withdrawn record comes back.
+fn record_update(
+    id: i64,
+    version: i64,
+    record: &NewRecord,
+    content_hash: &str,
+    seq: i64,
+    origin: Origin,
+) -> SqlBuilder {
+    SqlBuilder::statement(
+        "UPDATE records SET version = $2, natural_key = $3, upload_id = $4, subject_name = $5, \
+         subject_code = $6, doc_no = $7, decision_date = $8, field_values = $9, \
+         content_hash = $10, changed_seq = $11, updated_at = $12, \
+         state = CASE WHEN state = 'deleted' THEN 'active' ELSE state END \
+         WHERE id = $1",
+        vec![
+            Param::Int(id),
+            Param::Int(version),
+            Param::Text(record.natural_key.clone()),
+            Param::OptInt(origin.upload_id),
+            Param::Text(record.subject_name.clone()),
+            Param::OptText(record.subject_code.clone()),
+            Param::OptText(record.doc_no.clone()),
+            Param::OptDate(record.decision_date),
+            Param::Json(record.values.clone()),
+            Param::Text(content_hash.to_owned()),
+            Param::Int(seq),
+            Param::Time(origin.at),
+        ],
+    )
+}
+
+fn version_insert(
+    record_id: i64,
+    version: i64,
+    record: &NewRecord,
+    content_hash: &str,
+    origin: Origin,
+) -> SqlBuilder {
+    SqlBuilder::statement(
+        "INSERT INTO record_versions (record_id, version, natural_key, subject_name, \
+         subject_code, doc_no, decision_date, field_values, content_hash, upload_id, user_id, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        vec![
+            Param::Int(record_id),
+            Param::Int(version),
+            Param::Text(record.natural_key.clone()),
+            Param::Text(record.subject_name.clone()),
+            Param::OptText(record.subject_code.clone()),
+            Param::OptText(record.doc_no.clone()),
+            Param::OptDate(record.decision_date),
+            Param::Json(record.values.clone()),
+            Param::Text(content_hash.to_owned()),
+            Param::OptInt(origin.upload_id),
+            Param::OptInt(origin.user_id),
+            Param::Time(origin.at),
+        ],
+    )
+}
+
+/// `SELECT * FROM records WHERE id = $1`, limited to the scope's unit.
+fn scoped_record(scope: Scope, id: i64) -> SqlBuilder {
+    let mut sql = SqlBuilder::new("SELECT * FROM records WHERE id = ");
+    sql.bind(Param::Int(id));
+    if let Some(unit_id) = scope.unit_id() {
+        sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
+    }
+    sql
+}
+
+impl Store {
+    /// Imports validated rows of one upload in one transaction: unknown keys are inserted, known
+    /// keys with other content get a new version, identical rows are counted as duplicates.
+    /// The counts are also written to the upload.
+    pub async fn import_records(
+        &self,
+        actor: &Actor,
+        unit_id: i64,
+        upload_id: i64,
+        dataset: &str,
+        records: &[NewRecord],
+    ) -> Result<ImportCounts, StoreError> {
+        let origin = Origin {
+            upload_id: Some(upload_id),
+            user_id: actor.user_id,
+            at: self.now(),
+        };
+        let mut counts = ImportCounts::default();
+
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
+
+            for record in records {
+                let hash = record.content_hash();
+                let existing: Option<Existing> = sqlx::query_as(FIND_BY_KEY)
+                    .bind(unit_id)
+                    .bind(dataset)
+                    .bind(&record.natural_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+
+                match plan_change(existing, &hash) {
+                    Change::Duplicate => counts.duplicates += 1,
+                    Change::Insert => {
+                        seq += 1;
+                        let insert = record_insert(unit_id, dataset, record, &hash, seq, origin);
+                        let id: i64 = bind_params!(sqlx::query_scalar(&insert.sql), &insert.params)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        execute!(&mut *tx, version_insert(id, 1, record, &hash, origin))?;
+                        counts.imported += 1;
+                    }
+                    Change::NewVersion {
+                        id,
+                        version,
+                        restore,
+                    } => {
+                        seq += 1;
+                        let version = version + 1;
+                        execute!(
+                            &mut *tx,
+                            record_update(id, version, record, &hash, seq, origin)
+                        )?;
+                        execute!(&mut *tx, version_insert(id, version, record, &hash, origin))?;
+                        if restore {
+                            counts.imported += 1;
+                        } else {
+                            counts.updated += 1;
+                        }
+                    }
+                }
+            }
+
+            sqlx::query(
+                "UPDATE uploads SET imported_count = $2, updated_count = $3, \
+                 duplicate_count = $4 WHERE id = $1",
+            )
+            .bind(upload_id)
+            .bind(counts.imported)
+            .bind(counts.updated)
+            .bind(counts.duplicates)
+            .execute(&mut *tx)
+            .await?;
+
+            let event = AuditEvent::new(actor, "records.import")
+                .unit(unit_id)
+                .target(dataset)
+                .upload(Some(upload_id))
+                .detail(json!({
+                    "rows": records.len(),
+                    "imported": counts.imported,
+                    "updated": counts.updated,
+                    "duplicates": counts.duplicates,
+                }));
+            write_audit!(&mut *tx, origin.at, event)?;
+            tx.commit().await?;
+        });
+
+        tracing::info!(
+            unit_id,
+            upload_id,
+            dataset,
+            imported = counts.imported,
+            updated = counts.updated,
+            duplicates = counts.duplicates,
+            "records imported"
+        );
+        Ok(counts)
+    }
+
+    /// Adds one record by hand (新增). A record with the same natural key is a conflict.
+    pub async fn create_record(
+        &self,
+        actor: &Actor,
+        unit_id: i64,
+        dataset: &str,
+        record: &NewRecord,
+    ) -> Result<Record, StoreError> {
+        let origin = Origin {
+            upload_id: None,
+            user_id: actor.user_id,
+            at: self.now(),
+        };
+        let hash = record.content_hash();
+
+        let created: Record = with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
+
+            let insert = record_insert(unit_id, dataset, record, &hash, seq + 1, origin);
+            let id: i64 = bind_params!(sqlx::query_scalar(&insert.sql), &insert.params)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(conflict_on_unique("记录"))?;
+            execute!(&mut *tx, version_insert(id, 1, record, &hash, origin))?;
+
+            let event = AuditEvent::new(actor, "record.create")
+                .unit(unit_id)
+                .target(id)
+                .detail(json!({ "dataset": dataset, "natural_key": record.natural_key }));
+            write_audit!(&mut *tx, origin.at, event)?;
+
+            let created = sqlx::query_as("SELECT * FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            created
+        });
+        Ok(created)
+    }
+
+    /// Replaces a record's content with a new version (修改); the old version is kept.
+    pub async fn modify_record(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        id: i64,
+        record: &NewRecord,
+    ) -> Result<Record, StoreError> {
+        let origin = Origin {
+            upload_id: None,
+            user_id: actor.user_id,
+            at: self.now(),
+        };
+        let hash = record.content_hash();
+        let lookup = scoped_record(scope, id);
+
+        let modified: Record = with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let current: Record = bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if current.state == RecordState::Deleted {
+                return Err(StoreError::InvalidState("该记录的数据已删除，不能修改"));
+            }
+            let seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
+
+            let version = current.version + 1;
+            execute!(
+                &mut *tx,
+                record_update(id, version, record, &hash, seq + 1, origin)
+            )
+            .map_err(conflict_on_unique("记录"))?;
+            execute!(&mut *tx, version_insert(id, version, record, &hash, origin))?;
+
+            let event = AuditEvent::new(actor, "record.modify")
+                .unit(current.unit_id)
+                .target(id)
+                .detail(json!({ "from_version": current.version, "to_version": version }));
+            write_audit!(&mut *tx, origin.at, event)?;
+
+            let modified = sqlx::query_as("SELECT * FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            modified
+        });
+        Ok(modified)
+    }
+
+    /// Revokes an active record (撤销): it leaves the public listing and stays in the database
+    /// with the reason, the time and who revoked it.
+    pub async fn revoke_record(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        id: i64,
+        reason: &str,
+    ) -> Result<Record, StoreError> {
+        let now = self.now();
+        let lookup = scoped_record(scope, id);
+
+        let revoked: Record = with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let current: Record = bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            if current.state != RecordState::Active {
+                return Err(StoreError::InvalidState("只能撤销状态正常的记录"));
+            }
+            let seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
+
+            sqlx::query(
+                "UPDATE records SET state = 'revoked', revoked_reason = $2, revoked_at = $3, \
+                 revoked_by = $4, changed_seq = $5, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .bind(actor.user_id)
+            .bind(seq + 1)
+            .execute(&mut *tx)
+            .await?;
+
+            let event = AuditEvent::new(actor, "record.revoke")
+                .unit(current.unit_id)
+                .target(id)
+                .detail(json!({ "reason": reason }));
+            write_audit!(&mut *tx, now, event)?;
+
+            let revoked = sqlx::query_as("SELECT * FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            revoked
+        });
+        Ok(revoked)
+    }
+
+    /// Withdraws the data of an upload (删除数据): every record whose last change came from that
+    /// upload is marked deleted and kept. Returns how many records changed.
+    pub async fn withdraw_upload_records(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        upload_id: i64,
+    ) -> Result<i64, StoreError> {
+        let now = self.now();
+        let mut lookup = SqlBuilder::new("SELECT unit_id FROM uploads WHERE id = ");
+        lookup.bind(Param::Int(upload_id));
+        if let Some(unit_id) = scope.unit_id() {
+            lookup.push(" AND unit_id = ").bind(Param::Int(unit_id));
+        }
+
+        let withdrawn: i64 = with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let unit_id: i64 = bind_params!(sqlx::query_scalar(&lookup.sql), &lookup.params)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+
+            // Ids are unique, so `base + id` gives each row its own sequence number above every
+            // number handed out so far.
+            let (min_id, seq): (Option<i64>, i64) = sqlx::query_as(
+                "SELECT (SELECT MIN(id) FROM records WHERE upload_id = $1 AND state <> 'deleted'), \
+                 (SELECT COALESCE(MAX(changed_seq), 0) FROM records)",
+            )
+            .bind(upload_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let withdrawn = match min_id {
+                None => 0,
+                Some(min_id) => sqlx::query(
+                    "UPDATE records SET state = 'deleted', changed_seq = $2 + id, updated_at = $3 \
+                     WHERE upload_id = $1 AND state <> 'deleted'",
+                )
+                .bind(upload_id)
+                .bind(seq + 1 - min_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64,
+            };
+
+            sqlx::query("UPDATE uploads SET records_withdrawn_at = $2 WHERE id = $1")
+                .bind(upload_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let event = AuditEvent::new(actor, "upload.withdraw_records")
+                .unit(unit_id)
+                .target(upload_id)
+                .upload(Some(upload_id))
+                .detail(json!({ "records": withdrawn }));
+            write_audit!(&mut *tx, now, event)?;
+            tx.commit().await?;
+            withdrawn
+        });
+        Ok(withdrawn)
+    }
+
+    /// A record with all its versions; another unit's record is [`StoreError::NotFound`].
+    pub async fn get_record(&self, scope: Scope, id: i64) -> Result<RecordDetail, StoreError> {
+        let lookup = scoped_record(scope, id);
+        let detail = with_pool!(self, |pool| {
+            let record: Record = bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
+                .fetch_optional(pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let versions: Vec<RecordVersion> = sqlx::query_as(
+                "SELECT * FROM record_versions WHERE record_id = $1 ORDER BY version",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            RecordDetail { record, versions }
+        });
+        Ok(detail)
+    }
+
+    /// One page of records, newest first.
+    pub async fn list_records(&self, filter: &RecordFilter) -> Result<Page<Record>, StoreError> {
+        let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
+        let mut sql = SqlBuilder::new("SELECT * FROM records WHERE 1 = 1");
+        if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
+            sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
+        }
+        if let Some(dataset) = &filter.dataset {
+            sql.push(" AND dataset = ")
+                .bind(Param::Text(dataset.clone()));
+        }
+        if let Some(state) = filter.state {
+            sql.push(" AND state = ")
+                .bind(Param::Text(state.as_str().into()));
+        }
+        if let Some(from) = filter.decided_from {
+            sql.push(" AND decision_date >= ").bind(Param::Date(from));
+        }
+        if let Some(to) = filter.decided_to {
+            sql.push(" AND decision_date <= ").bind(Param::Date(to));
+        }
+        if let Some(search) = filter.search.as_deref().map(str::trim) {
+            if !search.is_empty() {
+                let pattern = Param::Text(crate::db::like_pattern(search));
+                sql.push(" AND (subject_name LIKE ")
+                    .bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR subject_code LIKE ")
+                    .bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR doc_no LIKE ")
+                    .bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+        }
+        if let Some(before) = filter.before_id {
+            sql.push(" AND id < ").bind(Param::Int(before));
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .bind(Param::Int(i64::from(limit)));
+
+        let items: Vec<Record> = with_pool!(self, |pool| {
+            bind_params!(sqlx::query_as(&sql.sql), &sql.params)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(page(items, limit, |r| r.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_follow_the_stored_state() {
+        assert_eq!(plan_change(None, "h"), Change::Insert);
+        let stored = |state: &str| Some((7, 2, state.to_owned(), "h".to_owned()));
+        assert_eq!(plan_change(stored("active"), "h"), Change::Duplicate);
+        assert_eq!(plan_change(stored("revoked"), "h"), Change::Duplicate);
+        assert_eq!(
+            plan_change(stored("active"), "other"),
+            Change::NewVersion {
+                id: 7,
+                version: 2,
+                restore: false
+            }
+        );
+        assert_eq!(
+            plan_change(stored("deleted"), "h"),
+            Change::NewVersion {
+                id: 7,
+                version: 2,
+                restore: true
+            }
+        );
+    }
+}
