@@ -1,1 +1,98 @@
-//! placeholder
+//! The static-site generator of the credit portal: portal pages and the manual from Markdown,
+//! Excel templates and field pages from the dataset catalog, and the publicity pages and the
+//! search index from the records the store hands over. Output is plain files that any web
+//! server or object-store bucket can serve.
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! let catalog = xycz_domain::Catalog::builtin();
+//! let config = xycz_site::SiteConfig::default();
+//! let records = Vec::<xycz_site::PublicRecordInput>::new();
+//! let summary = xycz_site::build(&config, &catalog, records, xycz_site::BuildMode::Full)?;
+//! eprintln!("{} pages written", summary.pages_written);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use xycz_domain::Catalog;
+
+mod build;
+pub mod config;
+mod content;
+pub mod fields;
+pub mod markdown;
+pub mod output;
+pub mod records;
+pub mod sample;
+pub mod search;
+pub mod xlsx_template;
+
+pub use records::PublicRecordInput;
+pub use xycz_domain::publicity::{RecordState, RecordStatus};
+
+/// Where the generator reads content and templates and writes the site.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// `content/`: `site.toml`, `pages/`, `manual/`.
+    pub content_dir: PathBuf,
+    /// `templates/`: tera templates and `static/` assets.
+    pub templates_dir: PathBuf,
+    /// The site folder (default `public/`); it also holds the build manifest.
+    pub output_dir: PathBuf,
+    /// No progress or timing lines.
+    pub quiet: bool,
+    /// The day the publicity windows are computed for.
+    pub today: NaiveDate,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            content_dir: PathBuf::from("content"),
+            templates_dir: PathBuf::from("templates"),
+            output_dir: PathBuf::from("public"),
+            quiet: false,
+            today: chrono::Local::now().date_naive(),
+        }
+    }
+}
+
+/// A full build renders and writes everything and drops records whose window ended; an
+/// incremental one rewrites only the pages that show the changed records (and falls back to a
+/// full build when there is no manifest or content, templates or catalog changed).
+#[derive(Debug, Clone)]
+pub enum BuildMode {
+    Full,
+    Incremental { changed_ids: HashSet<i64> },
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    /// Whether the build ran incrementally (an incremental request may run in full).
+    pub incremental: bool,
+    pub pages_written: usize,
+    /// Pages an incremental build left as they were.
+    pub pages_unchanged: usize,
+    pub pages_removed: usize,
+    pub records_public: usize,
+    pub records_hidden: usize,
+    pub elapsed: Duration,
+}
+
+/// Builds the site into `config.output_dir` from the content, the catalog and all current
+/// records (every record, public or not: the publicity rules decide what is shown).
+pub fn build(
+    config: &SiteConfig,
+    catalog: &Catalog,
+    records: impl IntoIterator<Item = PublicRecordInput>,
+    mode: BuildMode,
+) -> Result<BuildSummary> {
+    build::run(config, catalog, &mut records.into_iter(), mode)
+}
