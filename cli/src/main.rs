@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod check;
 
 #[derive(Parser)]
@@ -27,6 +28,8 @@ enum Command {
     /// Check an upload file against a dataset definition (exit 0: all rows valid; 1: some rows
     /// invalid; 2: the file could not be checked).
     Check(check::CheckArgs),
+    /// Generate the public site (portal, manual, templates, publicity pages, search index).
+    Build(build::BuildArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     init_logging();
     match cli.command {
         Command::Check(args) => check::run(cli.datasets.as_deref(), args),
+        Command::Build(args) => build::run(cli.datasets.as_deref(), args),
     }
 }
 
