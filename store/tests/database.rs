@@ -787,12 +787,12 @@ async fn passwords_disable_and_logout(env: Env) {
             user.id,
             Some("not my password"),
             "a new password 1",
-            &policy,
+            policy,
         )
         .await;
     assert!(matches!(wrong, Err(StoreError::WrongPassword)));
     let weak = store
-        .change_password(&actor(&user), user.id, Some(PASSWORD), "short", &policy)
+        .change_password(&actor(&user), user.id, Some(PASSWORD), "short", policy)
         .await;
     assert!(matches!(weak, Err(StoreError::WeakPassword { .. })));
     store
@@ -801,12 +801,12 @@ async fn passwords_disable_and_logout(env: Env) {
             user.id,
             Some(PASSWORD),
             "a new password 1",
-            &policy,
+            policy,
         )
         .await
         .unwrap();
     assert!(store
-        .session(&second.token, &policy)
+        .session(&second.token, policy)
         .await
         .unwrap()
         .is_none());
@@ -823,11 +823,7 @@ async fn passwords_disable_and_logout(env: Env) {
         .await
         .unwrap();
     assert!(!disabled.active);
-    assert!(store
-        .session(&third.token, &policy)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(store.session(&third.token, policy).await.unwrap().is_none());
     assert_eq!(
         login("a new password 1").await,
         LoginOutcome::Rejected(LoginRejection::Disabled)
