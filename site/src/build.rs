@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::content::{self, Chapter};
 use crate::markdown;
 use crate::output::{content_hash, url_of, Entry, Kind, Links, Manifest, Output};
+use crate::paging;
 use crate::records::{self, PublicRecordInput, Summary};
 use crate::search;
 use crate::xlsx_template::{self, Template};
@@ -44,13 +45,19 @@ struct Published<'a> {
     dataset: &'a Dataset,
 }
 
-impl Published<'_> {
-    fn list_path(&self, page: usize) -> String {
-        if page <= 1 {
-            format!("publicity/{}/index.html", self.dataset.id)
-        } else {
-            format!("publicity/{}/page/{page}.html", self.dataset.id)
-        }
+/// One list page: its rows and the addresses of its neighbours.
+struct ListPage<'r, 's> {
+    rows: &'r [&'s Summary],
+    first: bool,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// The first list page is `index.html`; the others are named after their first record.
+fn list_path(dataset: &str, first_id: Option<i64>) -> String {
+    match first_id {
+        None => format!("publicity/{dataset}/index.html"),
+        Some(id) => format!("publicity/{dataset}/p/{id}.html"),
     }
 }
 
@@ -842,8 +849,9 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The list pages of each published dataset, newest decision first. An incremental build
-    /// renders only the pages whose records changed or moved.
+    /// The list pages of each published dataset, newest decision first. Pages are cut by
+    /// `paging`, named after their first record (the first page is `index.html`), and an
+    /// incremental build renders only those whose records or neighbours changed.
     fn build_lists(&mut self, summaries: &[Summary]) -> Result<Vec<String>> {
         let published = self.published();
         let mut by_dataset: Vec<Vec<&Summary>> = vec![Vec::new(); published.len()];
@@ -851,48 +859,55 @@ impl<'a> Builder<'a> {
             by_dataset[s.dataset].push(s);
         }
 
-        let page_size = self.settings.page_size;
         let mut paths = Vec::new();
         for (i, mut rows) in by_dataset.into_iter().enumerate() {
             rows.sort_unstable_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));
             let dataset = published[i].dataset;
-            let pages = rows.len().div_ceil(page_size).max(1);
-            for number in 1..=pages {
-                let start = (number - 1) * page_size;
-                let chunk = &rows[start.min(rows.len())..(start + page_size).min(rows.len())];
-                let path = published[i].list_path(number);
-                let mut ids: Vec<String> = chunk.iter().map(|s| s.id.to_string()).collect();
-                if number == pages {
-                    ids.push("last".to_string());
-                }
-                let ids = ids.join(",");
+            let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
+            let ranges = paging::pages(&ids, self.settings.page_size);
+            let names: Vec<String> = ranges
+                .iter()
+                .enumerate()
+                .map(|(n, r)| list_path(&dataset.id, (n > 0).then(|| ids[r.start])))
+                .collect();
+
+            for (n, range) in ranges.iter().enumerate() {
+                let chunk = &rows[range.clone()];
+                let path = names[n].clone();
+                let prev = n.checked_sub(1).map(|p| url_of(&names[p]));
+                let next = names.get(n + 1).map(|p| url_of(p));
+                let mut signature: Vec<String> = chunk.iter().map(|s| s.id.to_string()).collect();
+                signature.push(format!(
+                    "<{}>{}",
+                    prev.as_deref().unwrap_or_default(),
+                    next.as_deref().unwrap_or_default()
+                ));
+                let signature = signature.join(",");
                 paths.push(path.clone());
 
                 let old = self.old.entries.get(&path);
                 let untouched = self.incremental
-                    && old.is_some_and(|e| e.ids == ids)
+                    && old.is_some_and(|e| e.ids == signature)
                     && !chunk.iter().any(|s| self.changed.contains(&s.id));
                 if let (true, Some(entry)) = (untouched, old) {
                     self.new.entries.insert(path, entry.clone());
                     self.unchanged += 1;
                     continue;
                 }
-                let html = self.render_list(dataset, &published[i], chunk, number, pages, &path)?;
-                self.emit(&path, Kind::List, ids, html.as_bytes())?;
+                let page = ListPage {
+                    rows: chunk,
+                    first: n == 0,
+                    prev,
+                    next,
+                };
+                let html = self.render_list(dataset, &page, &path)?;
+                self.emit(&path, Kind::List, signature, html.as_bytes())?;
             }
         }
         Ok(paths)
     }
 
-    fn render_list(
-        &self,
-        dataset: &Dataset,
-        published: &Published,
-        rows: &[&Summary],
-        number: usize,
-        pages: usize,
-        path: &str,
-    ) -> Result<String> {
+    fn render_list(&self, dataset: &Dataset, page: &ListPage, path: &str) -> Result<String> {
         #[derive(Serialize)]
         struct Row<'a> {
             url: String,
@@ -902,7 +917,8 @@ impl<'a> Builder<'a> {
             date: &'a str,
             unit: &'a str,
         }
-        let rows: Vec<Row> = rows
+        let rows: Vec<Row> = page
+            .rows
             .iter()
             .map(|s| Row {
                 url: format!("/{}", detail_path(&dataset.id, s.id)),
@@ -940,16 +956,12 @@ impl<'a> Builder<'a> {
             }),
         );
         context.insert("rows", &rows);
-        context.insert("number", &number);
-        context.insert("first_url", &url_of(&published.list_path(1)));
-        context.insert(
-            "prev_url",
-            &(number > 1).then(|| url_of(&published.list_path(number - 1))),
-        );
-        context.insert(
-            "next_url",
-            &(number < pages).then(|| url_of(&published.list_path(number + 1))),
-        );
+        context.insert("first", &page.first);
+        context.insert("newest", &page.rows.first().map(|s| s.date.as_str()));
+        context.insert("oldest", &page.rows.last().map(|s| s.date.as_str()));
+        context.insert("first_url", &url_of(&list_path(&dataset.id, None)));
+        context.insert("prev_url", &page.prev);
+        context.insert("next_url", &page.next);
         self.render("list.html", &context, path)
     }
 

@@ -28,6 +28,7 @@ mod content;
 pub mod fields;
 pub mod markdown;
 pub mod output;
+mod paging;
 pub mod records;
 pub mod sample;
 pub mod search;

@@ -135,7 +135,6 @@ fn full_build_writes_every_expected_file() {
         "downloads/licensing.html",
         "publicity/index.html",
         "publicity/penalty/index.html",
-        "publicity/penalty/page/2.html",
         "publicity/licensing/index.html",
         "publicity/red-list/index.html",
         "publicity/black-list/index.html",
@@ -206,10 +205,34 @@ fn full_build_writes_every_expected_file() {
     let first = list.find("/publicity/penalty/1.html").unwrap();
     let later = list.find("/publicity/penalty/5.html").unwrap();
     assert!(first < later);
-    assert!(list.contains(r#"href="/publicity/penalty/page/2.html""#));
+
+    // Every public penalty is on exactly one list page, and the pages chain by their links.
+    let pages: Vec<&String> = out
+        .keys()
+        .filter(|p| p.starts_with("publicity/penalty/p/") || *p == "publicity/penalty/index.html")
+        .collect();
+    assert!(pages.len() >= 2, "{pages:?}");
+    let mut listed = Vec::new();
+    for page in &pages {
+        let html = text(&out, page);
+        for id in (1..=60).filter(|id| id % 2 == 1) {
+            if html.contains(&format!("href=\"/publicity/penalty/{id}.html\"")) {
+                listed.push(id);
+            }
+        }
+    }
+    listed.sort();
+    assert_eq!(
+        listed,
+        (1..=60).filter(|id| id % 2 == 1).collect::<Vec<_>>()
+    );
+    assert!(
+        list.contains(r#"rel="next" href="/publicity/penalty/p/"#),
+        "{list}"
+    );
 
     let sitemap = text(&out, "sitemap.xml");
-    assert!(sitemap.contains("<loc>https://credit.example.org/publicity/penalty/page/2.html</loc>"));
+    assert!(sitemap.contains("<loc>https://credit.example.org/publicity/penalty/</loc>"));
     assert!(sitemap.contains("<loc>https://credit.example.org/manual/print.html</loc>"));
 
     // Hidden records have no page and are in no list.
@@ -358,6 +381,7 @@ fn incremental_rebuild_after_one_change_rewrites_only_its_pages() {
     for path in &rewritten {
         let expected = path == "publicity/penalty/7.html"
             || path == "publicity/penalty/index.html"
+            || path.starts_with("publicity/penalty/p/")
             || path == "search/d/0.json"
             || path.starts_with("search/t/");
         assert!(expected, "{path} was rewritten: {rewritten:?}");
