@@ -424,6 +424,11 @@ impl Dataset {
             self.check_field(f)?;
         }
 
+        for (name, list) in &self.codelists {
+            if list.separators.iter().any(|s| s.chars().count() != 1) {
+                bail!("code list `{name}` in `{}`: each separator must be one character", self.id);
+            }
+        }
         for rule in &self.rules {
             self.check_rule(rule)?;
         }

@@ -361,6 +361,10 @@ struct RowChecker<'a> {
     is_1904: bool,
     seen_keys: HashMap<String, u32>,
     key_fields: KeyFields,
+    /// Field label → index, so that rules find their fields without a scan.
+    positions: HashMap<&'a str, usize>,
+    /// Code list name → every accepted spelling (normalised) → stored value.
+    spellings: HashMap<&'a str, HashMap<String, String>>,
 }
 
 struct KeyFields {
@@ -376,7 +380,9 @@ impl<'a> RowChecker<'a> {
         columns: &'a [Option<usize>],
         is_1904: bool,
     ) -> Self {
-        let position = |label: &str| dataset.field_index(label).unwrap_or_default();
+        let positions: HashMap<&str, usize> =
+            dataset.fields.iter().enumerate().map(|(i, f)| (f.label.as_str(), i)).collect();
+        let position = |label: &str| positions.get(label).copied().unwrap_or_default();
         let key_fields = KeyFields {
             document: position(&dataset.key.document),
             subject: dataset.key.subject.iter().map(|l| position(l)).collect(),
@@ -389,24 +395,28 @@ impl<'a> RowChecker<'a> {
             is_1904,
             seen_keys: HashMap::new(),
             key_fields,
+            spellings: dataset
+                .codelists
+                .iter()
+                .map(|(name, list)| (name.as_str(), spellings(list)))
+                .collect(),
+            positions,
         }
+    }
+
+    fn index(&self, label: &str) -> usize {
+        self.positions.get(label).copied().unwrap_or_default()
     }
 
     fn check_row(&mut self, row: &Row, issues: &mut Vec<Issue>) -> CheckedRecord {
         let fields = &self.dataset.fields;
         let first_issue = issues.len();
-        let mut sink = Sink {
-            row: row.number,
-            issues,
-            original: Vec::with_capacity(fields.len()),
-        };
-
         let cells: Vec<&Cell> = self
             .columns
             .iter()
             .map(|c| c.and_then(|c| row.cells.get(c)).unwrap_or(&Cell::Empty))
             .collect();
-        sink.original = cells.iter().map(|c| c.display()).collect();
+        let mut sink = Sink { row: row.number, issues, cells: &cells };
 
         let mut values: Vec<Value> = fields
             .iter()
@@ -451,7 +461,7 @@ impl<'a> RowChecker<'a> {
                 .into_iter()
                 .map(|v| v.text().map(str::to_string))
                 .collect(),
-            original: sink.original,
+            original: if valid { Vec::new() } else { cells.iter().map(|c| c.display()).collect() },
             natural_key,
         }
     }
@@ -476,7 +486,8 @@ impl<'a> RowChecker<'a> {
             kind if kind.is_code() || kind == FieldKind::Year => read_code(field, cell),
             FieldKind::Enum | FieldKind::MultiEnum => {
                 let list = self.dataset.codelist(field);
-                read_enum(field, list, &text_of(cell))
+                let spellings = field.codelist.as_deref().and_then(|n| self.spellings.get(n));
+                read_enum(field, list, spellings, &text_of(cell))
             }
             _ => Ok(text_of(cell)),
         };
@@ -592,7 +603,7 @@ impl<'a> RowChecker<'a> {
 
     fn apply_rule(&self, rule: &Rule, values: &mut [Value], sink: &mut Sink) {
         let fields = &self.dataset.fields;
-        let index = |label: &str| self.dataset.field_index(label).unwrap_or_default();
+        let index = |label: &str| self.index(label);
         match rule.kind.as_str() {
             "when" => {
                 let Some(label) = &rule.field else { return };
@@ -694,7 +705,7 @@ impl<'a> RowChecker<'a> {
         ) else {
             return;
         };
-        let i = self.dataset.field_index(label).unwrap_or_default();
+        let i = self.index(label);
         if let Some(v) = values[i].text() {
             if v != uploader {
                 let message = format!(
@@ -737,7 +748,7 @@ fn condition_text(rule: &Rule, label: &str) -> String {
 struct Sink<'a> {
     row: u32,
     issues: &'a mut Vec<Issue>,
-    original: Vec<String>,
+    cells: &'a [&'a Cell],
 }
 
 impl Sink<'_> {
@@ -763,7 +774,7 @@ impl Sink<'_> {
             severity,
             code,
             message,
-            value: self.original.get(i).cloned().unwrap_or_default(),
+            value: self.cells.get(i).map(|c| c.display()).unwrap_or_default(),
         });
     }
 }
@@ -810,60 +821,63 @@ fn read_amount(field: &Field, cell: &Cell) -> Result<String, (&'static str, Stri
     })
 }
 
-/// Matches a code list value (or several, for multi-valued fields), by value, name or synonym.
+/// Every accepted spelling of a code list (value, name, `value name`, synonyms and old
+/// combined names), normalised, mapped to the stored value.
+fn spellings(list: &CodeList) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for v in &list.values {
+        let mut names = vec![v.value.clone(), v.display()];
+        names.extend(v.label.iter().cloned());
+        names.extend(v.synonyms.iter().cloned());
+        for name in names {
+            map.insert(normalize::text(&name), v.value.clone());
+        }
+    }
+    for (old, values) in &list.combined {
+        map.insert(normalize::text(old), values.clone());
+    }
+    map
+}
+
+/// Matches a code list value (or several, for multi-valued fields), by any accepted spelling
+/// or as free text after the list's `其他-` prefix.
 fn read_enum(
     field: &Field,
     list: Option<&CodeList>,
+    spellings: Option<&HashMap<String, String>>,
     text: &str,
 ) -> Result<String, (&'static str, String)> {
-    let Some(list) = list else {
+    let (Some(list), Some(spellings)) = (list, spellings) else {
         return Ok(text.to_string());
     };
     let invalid = || {
-        let allowed = list
-            .values
-            .iter()
-            .map(|v| v.display())
-            .collect::<Vec<_>>()
-            .join("、");
+        let allowed = list.values.iter().map(|v| v.display()).collect::<Vec<_>>().join("、");
         let other = list
             .other_prefix
             .as_ref()
             .map(|p| format!("，或以“{p}”开头的说明"))
             .unwrap_or_default();
-        (
-            "invalid_code",
-            format!("“{text}”不在可选值中。可选值：{allowed}{other}。"),
-        )
+        ("invalid_code", format!("“{text}”不在可选值中。可选值：{allowed}{other}。"))
     };
-
-    if field.kind == FieldKind::Enum {
-        return match_code(list, text)
-            .map(|v| v.to_string())
-            .ok_or_else(invalid);
-    }
-
     let lookup = |part: &str| -> Option<String> {
-        match_code(list, part).map(str::to_string).or_else(|| {
-            list.combined
-                .iter()
-                .find(|(k, _)| normalize::text(k) == part)
-                .map(|(_, v)| v.clone())
-        })
+        if let Some(value) = spellings.get(part.trim()) {
+            return Some(value.clone());
+        }
+        let prefix = normalize::text(list.other_prefix.as_deref()?);
+        let part = part.trim();
+        (part.starts_with(&prefix) && part.len() > prefix.len()).then(|| part.to_string())
     };
+
     if let Some(whole) = lookup(text) {
         return Ok(whole);
     }
-    let mut parts: Vec<String> = Vec::new();
-    let mut rest = text.to_string();
-    for sep in &list.separators {
-        rest = rest.replace(sep.as_str(), "\u{1F}");
+    if field.kind == FieldKind::Enum || list.separators.is_empty() {
+        return Err(invalid());
     }
-    for part in rest
-        .split('\u{1F}')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+
+    let mut parts: Vec<String> = Vec::new();
+    let pieces = text.split(|c: char| list.separators.iter().any(|s| s.starts_with(c)));
+    for part in pieces.map(str::trim).filter(|p| !p.is_empty()) {
         let matched = lookup(part).ok_or_else(invalid)?;
         for value in matched.split(';') {
             if !parts.iter().any(|p| p == value) {
@@ -875,23 +889,6 @@ fn read_enum(
         return Err(invalid());
     }
     Ok(parts.join(";"))
-}
-
-fn match_code<'l>(list: &'l CodeList, text: &'l str) -> Option<&'l str> {
-    let text = text.trim();
-    for v in &list.values {
-        let synonym = |s: &String| normalize::text(s) == text;
-        if v.value == text
-            || v.label.as_deref() == Some(text)
-            || v.display() == text
-            || v.synonyms.iter().any(synonym)
-        {
-            return Some(&v.value);
-        }
-    }
-    let prefix = list.other_prefix.as_deref()?;
-    let normalised_prefix = normalize::text(prefix);
-    (text.starts_with(&normalised_prefix) && text.len() > normalised_prefix.len()).then_some(text)
 }
 
 fn code_fault_message(kind: FieldKind, field: &Field, fault: CodeFault) -> (&'static str, String) {

@@ -10,12 +10,16 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
-/// A text value: NFKC (full-width → half-width, non-breaking space → space), invisible
-/// characters dropped, runs of white space folded to one space, trimmed.
+/// A text value: full-width letters, digits and spaces made half-width, non-breaking and other
+/// spaces folded to one space, invisible characters dropped, trimmed. Chinese punctuation
+/// (，：（）) is kept: it is part of names and prose, and public pages show it.
 pub fn text(raw: &str) -> String {
+    if is_plain(raw) {
+        return raw.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     let mut pending_space = false;
-    for c in raw.nfkc() {
+    for c in raw.chars() {
         if is_invisible(c) {
             continue;
         }
@@ -27,13 +31,48 @@ pub fn text(raw: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        out.push(c);
+        out.push(half_width_alphanumeric(c));
     }
     out
 }
 
+/// `Ａ`→`A`, `１`→`1`; everything else as it is.
+fn half_width_alphanumeric(c: char) -> char {
+    match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
+/// Already normalised text: no outer or doubled white space, no invisible characters and no
+/// full-width letters or digits (the common case, checked without allocating).
+fn is_plain(raw: &str) -> bool {
+    let mut previous_space = true;
+    for c in raw.chars() {
+        let space = c.is_whitespace();
+        if (space && (previous_space || c != ' '))
+            || is_invisible(c)
+            || half_width_alphanumeric(c) != c
+        {
+            return false;
+        }
+        previous_space = space;
+    }
+    !previous_space
+}
+
+/// Whether a value is blank once white space and invisible characters are dropped.
+pub fn is_blank(raw: &str) -> bool {
+    raw.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
 /// A code or ID number: NFKC, no spaces, hyphens or invisible characters, upper case.
 pub fn code(raw: &str) -> String {
+    if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return raw.to_ascii_uppercase();
+    }
     raw.nfkc()
         .filter(|c| !c.is_whitespace() && !is_invisible(*c) && !is_dash(*c))
         .flat_map(char::to_uppercase)
@@ -96,12 +135,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_text_is_kept_as_it_is() {
+        assert_eq!(text("长治市 某某公司"), "长治市 某某公司");
+        assert_eq!(text("a  b"), "a b");
+        assert_eq!(text("ab "), "ab");
+        assert!(is_blank(" \u{3000}\u{200B}"));
+        assert!(!is_blank(" x"));
+    }
+
+    #[test]
     fn text_folds_full_width_and_invisible_characters() {
         assert_eq!(
             text("\u{3000}长治市\u{00A0}\u{200B}某某 公司 \n"),
             "长治市 某某 公司"
         );
         assert_eq!(text("ＡＢＣ１２３"), "ABC123");
+        assert_eq!(text("经营超过保质期的食品，货值（较小）"), "经营超过保质期的食品，货值（较小）");
     }
 
     #[test]

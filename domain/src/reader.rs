@@ -78,7 +78,7 @@ impl Cell {
     pub fn is_blank(&self) -> bool {
         match self {
             Self::Empty => true,
-            Self::Text(s) => s.trim().is_empty() || crate::normalize::text(s).is_empty(),
+            Self::Text(s) => crate::normalize::is_blank(s),
             _ => false,
         }
     }
