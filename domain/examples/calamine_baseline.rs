@@ -4,7 +4,9 @@
 use calamine::{DataRef, Reader, Xlsx};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: calamine_baseline FILE.xlsx")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: calamine_baseline FILE.xlsx")?;
     let bytes = std::fs::read(&path)?;
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.as_slice()))?;
     let sheet = book.sheet_names().first().cloned().ok_or("no sheet")?;

@@ -426,7 +426,10 @@ impl Dataset {
 
         for (name, list) in &self.codelists {
             if list.separators.iter().any(|s| s.chars().count() != 1) {
-                bail!("code list `{name}` in `{}`: each separator must be one character", self.id);
+                bail!(
+                    "code list `{name}` in `{}`: each separator must be one character",
+                    self.id
+                );
             }
         }
         for rule in &self.rules {

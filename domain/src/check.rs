@@ -1,6 +1,7 @@
 //! The checker: finds the sheet and header row, maps columns to fields, normalises every cell
 //! and applies the dataset's rules, row by row.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -102,7 +103,7 @@ fn check_inner(
         if row.number <= found.header_row {
             continue;
         }
-        let record = checker.check_row(&row, &mut report.issues);
+        let record = checker.check_row(&row, &mut report.issues, options.keep_records);
         report.rows += 1;
         if record.valid {
             report.valid += 1;
@@ -197,7 +198,7 @@ fn no_header(dataset: &Dataset) -> FileError {
 }
 
 enum HeaderSearch {
-    Found(u32, Vec<Cell>),
+    Found(u32, Vec<String>),
     NotFound,
 }
 
@@ -205,10 +206,10 @@ enum HeaderSearch {
 fn find_header(
     dataset: &Dataset,
     index: &HashMap<String, usize>,
-    rows: &mut dyn Rows,
+    rows: &mut dyn Rows<'_>,
 ) -> Result<HeaderSearch, FileError> {
     let needed = 3.min(dataset.fields.len());
-    let mut best: Option<(usize, Row)> = None;
+    let mut best: Option<(usize, Row<'_>)> = None;
     for _ in 0..HEADER_SEARCH_ROWS {
         let Some(row) = rows.next_row()? else { break };
         let matched: HashSet<usize> = row
@@ -224,7 +225,9 @@ fn find_header(
         }
     }
     Ok(match best {
-        Some((_, row)) => HeaderSearch::Found(row.number, row.cells),
+        Some((_, row)) => {
+            HeaderSearch::Found(row.number, row.cells.iter().map(Cell::display).collect())
+        }
         None => HeaderSearch::NotFound,
     })
 }
@@ -248,13 +251,13 @@ fn map_columns(
     index: &HashMap<String, usize>,
     sheet: &str,
     header_row: u32,
-    cells: &[Cell],
+    cells: &[String],
 ) -> Result<FoundSheet, FileError> {
     let mut columns = vec![None; dataset.fields.len()];
     let mut warnings = Vec::new();
 
-    for (col, cell) in cells.iter().enumerate() {
-        let text = cell.display();
+    for (col, text) in cells.iter().enumerate() {
+        let text = text.clone();
         if normalize::header_key(&text).is_empty() {
             continue;
         }
@@ -296,7 +299,7 @@ fn map_columns(
         .collect();
     if !missing.is_empty() {
         let missing = missing.join("、");
-        let obsolete = cells.iter().map(Cell::display).find(|text| {
+        let obsolete = cells.iter().cloned().find(|text| {
             let key = normalize::header_key(text);
             dataset
                 .obsolete_headers
@@ -333,21 +336,22 @@ pub fn column_name(mut col: usize) -> String {
 
 /// A field's value in one row after normalisation.
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+enum Value<'v> {
     Blank,
-    Ok(String),
+    /// Borrowed from the cell when normalising changed nothing.
+    Ok(Cow<'v, str>),
     /// Filled but unreadable; an error was already reported.
     Bad,
 }
 
-impl Value {
+impl Value<'_> {
     fn filled(&self) -> bool {
         !matches!(self, Value::Blank)
     }
 
     fn text(&self) -> Option<&str> {
         match self {
-            Value::Ok(s) => Some(s),
+            Value::Ok(s) => Some(s.as_ref()),
             _ => None,
         }
     }
@@ -380,8 +384,12 @@ impl<'a> RowChecker<'a> {
         columns: &'a [Option<usize>],
         is_1904: bool,
     ) -> Self {
-        let positions: HashMap<&str, usize> =
-            dataset.fields.iter().enumerate().map(|(i, f)| (f.label.as_str(), i)).collect();
+        let positions: HashMap<&str, usize> = dataset
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.label.as_str(), i))
+            .collect();
         let position = |label: &str| positions.get(label).copied().unwrap_or_default();
         let key_fields = KeyFields {
             document: position(&dataset.key.document),
@@ -408,7 +416,7 @@ impl<'a> RowChecker<'a> {
         self.positions.get(label).copied().unwrap_or_default()
     }
 
-    fn check_row(&mut self, row: &Row, issues: &mut Vec<Issue>) -> CheckedRecord {
+    fn check_row(&mut self, row: &Row, issues: &mut Vec<Issue>, keep: bool) -> CheckedRecord {
         let fields = &self.dataset.fields;
         let first_issue = issues.len();
         let cells: Vec<&Cell> = self
@@ -416,7 +424,11 @@ impl<'a> RowChecker<'a> {
             .iter()
             .map(|c| c.and_then(|c| row.cells.get(c)).unwrap_or(&Cell::Empty))
             .collect();
-        let mut sink = Sink { row: row.number, issues, cells: &cells };
+        let mut sink = Sink {
+            row: row.number,
+            issues,
+            cells: &cells,
+        };
 
         let mut values: Vec<Value> = fields
             .iter()
@@ -457,20 +469,37 @@ impl<'a> RowChecker<'a> {
         CheckedRecord {
             row: row.number,
             valid,
-            values: values
-                .into_iter()
-                .map(|v| v.text().map(str::to_string))
-                .collect(),
-            original: if valid { Vec::new() } else { cells.iter().map(|c| c.display()).collect() },
+            values: if keep {
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Ok(s) => Some(s.into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            original: if valid {
+                Vec::new()
+            } else {
+                cells.iter().map(|c| c.display()).collect()
+            },
             natural_key,
         }
     }
 
     /// Reads one cell as the field's type; reports what is wrong with it.
-    fn read_value(&self, field: &Field, cell: &Cell, i: usize, sink: &mut Sink) -> Value {
+    fn read_value<'v>(
+        &self,
+        field: &Field,
+        cell: &'v Cell<'_>,
+        i: usize,
+        sink: &mut Sink,
+    ) -> Value<'v> {
         if cell.is_blank() {
             return match &field.default {
-                Some(default) => Value::Ok(default.clone()),
+                Some(default) => Value::Ok(Cow::Owned(default.clone())),
                 None => Value::Blank,
             };
         }
@@ -481,13 +510,16 @@ impl<'a> RowChecker<'a> {
         }
 
         let result = match field.kind {
-            FieldKind::Date => self.read_date(field, cell),
-            FieldKind::Amount => read_amount(field, cell),
+            FieldKind::Date => self.read_date(field, cell).map(Cow::Owned),
+            FieldKind::Amount => read_amount(field, cell).map(Cow::Owned),
             kind if kind.is_code() || kind == FieldKind::Year => read_code(field, cell),
             FieldKind::Enum | FieldKind::MultiEnum => {
                 let list = self.dataset.codelist(field);
-                let spellings = field.codelist.as_deref().and_then(|n| self.spellings.get(n));
-                read_enum(field, list, spellings, &text_of(cell))
+                let spellings = field
+                    .codelist
+                    .as_deref()
+                    .and_then(|n| self.spellings.get(n));
+                read_enum(field, list, spellings, &text_of(cell)).map(Cow::Owned)
             }
             _ => Ok(text_of(cell)),
         };
@@ -748,7 +780,7 @@ fn condition_text(rule: &Rule, label: &str) -> String {
 struct Sink<'a> {
     row: u32,
     issues: &'a mut Vec<Issue>,
-    cells: &'a [&'a Cell],
+    cells: &'a [&'a Cell<'a>],
 }
 
 impl Sink<'_> {
@@ -780,15 +812,20 @@ impl Sink<'_> {
 }
 
 /// A text cell's normalised text; numbers written as a person would.
-fn text_of(cell: &Cell) -> String {
+fn text_of<'v>(cell: &'v Cell<'_>) -> Cow<'v, str> {
     match cell {
-        Cell::Text(s) => normalize::text(s),
-        Cell::Float(f) if f.fract() == 0.0 && f.abs() < DAMAGED_NUMBER => format!("{}", *f as i64),
-        other => other.display(),
+        Cell::Text(s) => normalize::text_cow(s),
+        Cell::Float(f) if f.fract() == 0.0 && f.abs() < DAMAGED_NUMBER => {
+            Cow::Owned(format!("{}", *f as i64))
+        }
+        other => Cow::Owned(other.display()),
     }
 }
 
-fn read_code(field: &Field, cell: &Cell) -> Result<String, (&'static str, String)> {
+fn read_code<'v>(
+    field: &Field,
+    cell: &'v Cell<'_>,
+) -> Result<Cow<'v, str>, (&'static str, String)> {
     match cell {
         Cell::Float(f) if f.abs() >= DAMAGED_NUMBER || f.fract() != 0.0 => Err((
             "number_damaged",
@@ -797,10 +834,10 @@ fn read_code(field: &Field, cell: &Cell) -> Result<String, (&'static str, String
                 field.label
             ),
         )),
-        Cell::Float(f) => Ok(format!("{}", *f as i64)),
-        Cell::Int(i) => Ok(i.to_string()),
-        Cell::Text(s) => Ok(normalize::code(s)),
-        other => Ok(normalize::code(&other.display())),
+        Cell::Float(f) => Ok(Cow::Owned(format!("{}", *f as i64))),
+        Cell::Int(i) => Ok(Cow::Owned(i.to_string())),
+        Cell::Text(s) => Ok(normalize::code_cow(s)),
+        other => Ok(Cow::Owned(normalize::code(&other.display()))),
     }
 }
 
@@ -851,13 +888,21 @@ fn read_enum(
         return Ok(text.to_string());
     };
     let invalid = || {
-        let allowed = list.values.iter().map(|v| v.display()).collect::<Vec<_>>().join("、");
+        let allowed = list
+            .values
+            .iter()
+            .map(|v| v.display())
+            .collect::<Vec<_>>()
+            .join("、");
         let other = list
             .other_prefix
             .as_ref()
             .map(|p| format!("，或以“{p}”开头的说明"))
             .unwrap_or_default();
-        ("invalid_code", format!("“{text}”不在可选值中。可选值：{allowed}{other}。"))
+        (
+            "invalid_code",
+            format!("“{text}”不在可选值中。可选值：{allowed}{other}。"),
+        )
     };
     let lookup = |part: &str| -> Option<String> {
         if let Some(value) = spellings.get(part.trim()) {

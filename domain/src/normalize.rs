@@ -1,5 +1,7 @@
 //! Text normalisation: what hides in names and codes that spreadsheets really hold.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Zero-width and invisible characters that users paste along with values.
@@ -14,8 +16,13 @@ fn is_invisible(c: char) -> bool {
 /// spaces folded to one space, invisible characters dropped, trimmed. Chinese punctuation
 /// (，：（）) is kept: it is part of names and prose, and public pages show it.
 pub fn text(raw: &str) -> String {
+    text_cow(raw).into_owned()
+}
+
+/// [`text`] without a copy when the text is already normalised.
+pub fn text_cow(raw: &str) -> Cow<'_, str> {
     if is_plain(raw) {
-        return raw.to_string();
+        return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut pending_space = false;
@@ -33,7 +40,7 @@ pub fn text(raw: &str) -> String {
         }
         out.push(half_width_alphanumeric(c));
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `Ａ`→`A`, `１`→`1`; everything else as it is.
@@ -70,9 +77,37 @@ pub fn is_blank(raw: &str) -> bool {
 
 /// A code or ID number: NFKC, no spaces, hyphens or invisible characters, upper case.
 pub fn code(raw: &str) -> String {
-    if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return raw.to_ascii_uppercase();
+    code_cow(raw).into_owned()
+}
+
+/// [`code`] without a copy when the code is already normalised.
+pub fn code_cow(raw: &str) -> Cow<'_, str> {
+    if raw
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
+        return Cow::Borrowed(raw);
     }
+    if raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Cow::Owned(raw.to_ascii_uppercase());
+    }
+    if raw.chars().all(nfkc_stable) {
+        let kept = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && !is_invisible(*c) && !is_dash(*c))
+            .flat_map(char::to_uppercase);
+        return Cow::Owned(kept.collect());
+    }
+    Cow::Owned(code_slow(raw))
+}
+
+/// Characters that NFKC leaves as they are: ASCII, CJK unified ideographs and the CJK
+/// punctuation block (brackets such as 〔〕【】) but its ideographic space.
+fn nfkc_stable(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3001}'..='\u{303F}').contains(&c)
+}
+
+fn code_slow(raw: &str) -> String {
     raw.nfkc()
         .filter(|c| !c.is_whitespace() && !is_invisible(*c) && !is_dash(*c))
         .flat_map(char::to_uppercase)
@@ -150,7 +185,10 @@ mod tests {
             "长治市 某某 公司"
         );
         assert_eq!(text("ＡＢＣ１２３"), "ABC123");
-        assert_eq!(text("经营超过保质期的食品，货值（较小）"), "经营超过保质期的食品，货值（较小）");
+        assert_eq!(
+            text("经营超过保质期的食品，货值（较小）"),
+            "经营超过保质期的食品，货值（较小）"
+        );
     }
 
     #[test]
@@ -160,6 +198,19 @@ mod tests {
             code("９１１１ ００００\u{200B}１０１６２３７４１ｋ"),
             "91110000101623741K"
         );
+    }
+
+    #[test]
+    fn code_fast_paths_agree_with_nfkc() {
+        for raw in [
+            "长市监罚〔2025〕12号",
+            "abc-12 3",
+            "ＡＢ１２",
+            "x\u{3000}y",
+            "【2025】",
+        ] {
+            assert_eq!(code(raw), code_slow(raw), "{raw}");
+        }
     }
 
     #[test]

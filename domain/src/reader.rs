@@ -5,6 +5,7 @@
 //! `.ods` are read through calamine's ranges; CSV is decoded (UTF-8 with or without BOM,
 //! UTF-16 with BOM, otherwise GB18030) and split with the csv crate.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
@@ -62,9 +63,10 @@ impl Format {
 
 /// One cell as the file holds it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Empty,
-    Text(String),
+    /// Borrowed from the workbook's shared strings where it can be.
+    Text(Cow<'a, str>),
     Int(i64),
     Float(f64),
     /// A date cell (the file's own date system already applied).
@@ -74,7 +76,7 @@ pub enum Cell {
     Error(String),
 }
 
-impl Cell {
+impl Cell<'_> {
     pub fn is_blank(&self) -> bool {
         match self {
             Self::Empty => true,
@@ -87,7 +89,7 @@ impl Cell {
     pub fn display(&self) -> String {
         match self {
             Self::Empty => String::new(),
-            Self::Text(s) => s.clone(),
+            Self::Text(s) => s.to_string(),
             Self::Int(i) => i.to_string(),
             Self::Float(f) => format!("{f}"),
             Self::Date(d) => d.format("%Y-%m-%d").to_string(),
@@ -99,12 +101,12 @@ impl Cell {
 
 /// A non-empty row: its number as a spreadsheet shows it (1-based) and its cells from column A.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct Row<'a> {
     pub number: u32,
-    pub cells: Vec<Cell>,
+    pub cells: Vec<Cell<'a>>,
 }
 
-impl Row {
+impl Row<'_> {
     pub fn is_blank(&self) -> bool {
         self.cells.iter().all(Cell::is_blank)
     }
@@ -118,8 +120,8 @@ pub struct SheetInfo {
 }
 
 /// Something that yields rows one at a time.
-pub trait Rows {
-    fn next_row(&mut self) -> Result<Option<Row>, FileError>;
+pub trait Rows<'a> {
+    fn next_row(&mut self) -> Result<Option<Row<'a>>, FileError>;
 }
 
 /// An opened file, ready to give the rows of any of its sheets.
@@ -425,7 +427,7 @@ fn sheet_infos(sheets: &[calamine::Sheet]) -> Vec<SheetInfo> {
 
 impl<'data> Workbook<'data> {
     /// The rows of the named sheet, one at a time, blank rows skipped.
-    pub fn rows<'b>(&'b mut self, sheet: &str) -> Result<Box<dyn Rows + 'b>, FileError> {
+    pub fn rows<'b>(&'b mut self, sheet: &str) -> Result<Box<dyn Rows<'b> + 'b>, FileError> {
         let counter = Counter::new(self.budget);
         match &mut self.inner {
             Inner::Xlsx(xlsx) => {
@@ -437,6 +439,7 @@ impl<'data> Workbook<'data> {
                     pending: None,
                     counter,
                     done: false,
+                    width: 0,
                 }))
             }
             Inner::Xls(xls) => {
@@ -475,34 +478,34 @@ impl<'data> Workbook<'data> {
     }
 }
 
-fn from_data_ref(value: DataRef<'_>) -> Cell {
+fn from_data_ref(value: DataRef<'_>) -> Cell<'_> {
     match value {
         DataRef::Empty => Cell::Empty,
-        DataRef::String(s) => Cell::Text(s),
-        DataRef::SharedString(s) => Cell::Text(s.to_string()),
+        DataRef::String(s) => Cell::Text(Cow::Owned(s)),
+        DataRef::SharedString(s) => Cell::Text(Cow::Borrowed(s)),
         DataRef::Int(i) => Cell::Int(i),
         DataRef::Float(f) => Cell::Float(f),
         DataRef::Bool(b) => Cell::Bool(b),
         DataRef::DateTime(dt) => date_cell(dt),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(Cow::Owned(s)),
         DataRef::Error(e) => Cell::Error(format!("{e}")),
     }
 }
 
-fn from_data(value: &Data) -> Cell {
+fn from_data(value: &Data) -> Cell<'static> {
     match value {
         Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
+        Data::String(s) => Cell::Text(Cow::Owned(s.clone())),
         Data::Int(i) => Cell::Int(*i),
         Data::Float(f) => Cell::Float(*f),
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => date_cell(*dt),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(Cow::Owned(s.clone())),
         Data::Error(e) => Cell::Error(format!("{e}")),
     }
 }
 
-fn date_cell(dt: calamine::ExcelDateTime) -> Cell {
+fn date_cell(dt: calamine::ExcelDateTime) -> Cell<'static> {
     match dt.as_datetime() {
         Some(value) if dt.is_datetime() => Cell::Date(value.date()),
         _ => Cell::Float(dt.as_f64()),
@@ -511,21 +514,23 @@ fn date_cell(dt: calamine::ExcelDateTime) -> Cell {
 
 struct XlsxRows<'b, 'data> {
     reader: calamine::XlsxCellReader<'b, Cursor<&'data [u8]>>,
-    pending: Option<(u32, u32, Cell)>,
+    pending: Option<(u32, u32, Cell<'b>)>,
     counter: Counter,
     done: bool,
+    /// The widest row so far: the next row's vector is allocated at once.
+    width: usize,
 }
 
 /// The widest row the checker builds; cells further right are ignored (no template is wider).
 const MAX_COLUMNS: u32 = 512;
 
-impl Rows for XlsxRows<'_, '_> {
-    fn next_row(&mut self) -> Result<Option<Row>, FileError> {
+impl<'b> Rows<'b> for XlsxRows<'b, '_> {
+    fn next_row(&mut self) -> Result<Option<Row<'b>>, FileError> {
         loop {
             if self.done && self.pending.is_none() {
                 return Ok(None);
             }
-            let mut cells: Vec<Cell> = Vec::new();
+            let mut cells: Vec<Cell<'b>> = Vec::with_capacity(self.width);
             let mut current: Option<u32> = None;
             if let Some((r, c, cell)) = self.pending.take() {
                 current = Some(r);
@@ -555,6 +560,7 @@ impl Rows for XlsxRows<'_, '_> {
                 return Ok(None);
             };
             self.counter.row(cells.len())?;
+            self.width = self.width.max(cells.len());
             let row = Row {
                 number: number + 1,
                 cells,
@@ -566,7 +572,7 @@ impl Rows for XlsxRows<'_, '_> {
     }
 }
 
-fn place(cells: &mut Vec<Cell>, column: u32, value: Cell) {
+fn place<'a>(cells: &mut Vec<Cell<'a>>, column: u32, value: Cell<'a>) {
     if column >= MAX_COLUMNS || matches!(value, Cell::Empty) {
         return;
     }
@@ -578,11 +584,14 @@ fn place(cells: &mut Vec<Cell>, column: u32, value: Cell) {
 }
 
 struct RangeRows {
-    rows: std::vec::IntoIter<Row>,
+    rows: std::vec::IntoIter<Row<'static>>,
 }
 
 impl RangeRows {
-    fn new(range: calamine::Range<Data>, mut counter: Counter) -> Result<Box<dyn Rows>, FileError> {
+    fn new<'b>(
+        range: calamine::Range<Data>,
+        mut counter: Counter,
+    ) -> Result<Box<dyn Rows<'b> + 'b>, FileError> {
         let (first_row, first_col) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::new();
         for (i, data) in range.rows().enumerate() {
@@ -607,8 +616,8 @@ impl RangeRows {
     }
 }
 
-impl Rows for RangeRows {
-    fn next_row(&mut self) -> Result<Option<Row>, FileError> {
+impl<'b> Rows<'b> for RangeRows {
+    fn next_row(&mut self) -> Result<Option<Row<'b>>, FileError> {
         Ok(self.rows.next())
     }
 }
@@ -619,8 +628,8 @@ struct CsvRows<'a> {
     counter: Counter,
 }
 
-impl Rows for CsvRows<'_> {
-    fn next_row(&mut self) -> Result<Option<Row>, FileError> {
+impl<'b> Rows<'b> for CsvRows<'_> {
+    fn next_row(&mut self) -> Result<Option<Row<'b>>, FileError> {
         let mut record = csv::StringRecord::new();
         loop {
             let more = self
@@ -632,14 +641,14 @@ impl Rows for CsvRows<'_> {
             }
             self.number += 1;
             self.counter.row(record.len())?;
-            let cells: Vec<Cell> = record
+            let cells: Vec<Cell<'b>> = record
                 .iter()
                 .take(MAX_COLUMNS as usize)
                 .map(|s| {
                     if s.is_empty() {
                         Cell::Empty
                     } else {
-                        Cell::Text(s.to_string())
+                        Cell::Text(Cow::Owned(s.to_string()))
                     }
                 })
                 .collect();
