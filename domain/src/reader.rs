@@ -427,7 +427,7 @@ fn sheet_infos(sheets: &[calamine::Sheet]) -> Vec<SheetInfo> {
 
 impl<'data> Workbook<'data> {
     /// The rows of the named sheet, one at a time, blank rows skipped.
-    pub fn rows<'b>(&'b mut self, sheet: &str) -> Result<Box<dyn Rows<'b> + 'b>, FileError> {
+    pub fn rows<'b>(&'b mut self, sheet: &str) -> Result<Box<dyn Rows<'b> + Send + 'b>, FileError> {
         let counter = Counter::new(self.budget);
         match &mut self.inner {
             Inner::Xlsx(xlsx) => {
@@ -591,7 +591,7 @@ impl RangeRows {
     fn new<'b>(
         range: calamine::Range<Data>,
         mut counter: Counter,
-    ) -> Result<Box<dyn Rows<'b> + 'b>, FileError> {
+    ) -> Result<Box<dyn Rows<'b> + Send + 'b>, FileError> {
         let (first_row, first_col) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::new();
         for (i, data) in range.rows().enumerate() {
