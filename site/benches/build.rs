@@ -60,11 +60,19 @@ fn main() -> Result<()> {
         return write_hugo_content(dir, args.records);
     }
 
+    // XYCZ_BENCH_LOG=1 shows the generator's phase timings.
+    let verbose = std::env::var_os("XYCZ_BENCH_LOG").is_some();
+    if verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::INFO)
+            .init();
+    }
     let config = SiteConfig {
         content_dir: repo().join("content"),
         templates_dir: repo().join("templates"),
         output_dir: args.out.clone(),
-        quiet: true,
+        quiet: !verbose,
         today: today(),
     };
     let catalog = Catalog::builtin();

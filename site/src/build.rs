@@ -20,6 +20,7 @@ use crate::output::{content_hash, url_of, Entry, Kind, Links, Manifest, Output};
 use crate::paging;
 use crate::records::{self, PublicRecordInput, Summary};
 use crate::search;
+use crate::state;
 use crate::xlsx_template::{self, Template};
 use crate::{BuildMode, BuildSummary, SiteConfig};
 
@@ -61,8 +62,25 @@ fn list_path(dataset: &str, first_id: Option<i64>) -> String {
     }
 }
 
+/// The datasets with public pages, in catalog order.
+fn published_datasets(catalog: &Catalog) -> impl Iterator<Item = &Dataset> {
+    catalog
+        .datasets
+        .iter()
+        .filter(|d| d.publicity.kind != "none")
+}
+
 fn detail_path(dataset: &str, id: i64) -> String {
     format!("publicity/{dataset}/{id}.html")
+}
+
+/// The public records after the record phase, how many were hidden, and (incremental builds)
+/// the changed records' summaries before and after the change.
+struct RecordPhase {
+    summaries: Vec<Summary>,
+    hidden: usize,
+    before: Vec<Summary>,
+    after: Vec<Summary>,
 }
 
 /// A page a rendering thread wrote.
@@ -99,6 +117,8 @@ pub(crate) struct Builder<'a> {
     links: Links,
     written: usize,
     unchanged: usize,
+    /// Files an incremental build removed.
+    removed: usize,
     template_urls: HashMap<String, String>,
 }
 
@@ -114,16 +134,30 @@ pub(crate) fn run(
     let fingerprint = fingerprint(config, catalog)?;
     let output = Output::new(&config.output_dir)?;
 
-    let old = Manifest::load(&config.output_dir).unwrap_or_default();
-    let (incremental, changed) = match mode {
+    let mut old = Manifest::load(&config.output_dir).unwrap_or_default();
+    let published: Vec<&str> = published_datasets(catalog).map(|d| d.id.as_str()).collect();
+    let (state, changed) = match mode {
         BuildMode::Incremental { changed_ids } if old.fingerprint == fingerprint => {
-            (true, changed_ids)
+            match state::load(&config.output_dir, &published) {
+                Some(state) => (Some(state), changed_ids),
+                None => {
+                    progress(config, "no record state from an earlier build: full build");
+                    (None, HashSet::new())
+                }
+            }
         }
         BuildMode::Incremental { .. } => {
             progress(config, "content, templates or catalog changed: full build");
-            (false, HashSet::new())
+            (None, HashSet::new())
         }
-        BuildMode::Full => (false, HashSet::new()),
+        BuildMode::Full => (None, HashSet::new()),
+    };
+    let incremental = state.is_some();
+    // An incremental build starts from the earlier manifest and updates it.
+    let entries = if incremental {
+        std::mem::take(&mut old.entries)
+    } else {
+        HashMap::new()
     };
 
     let mut builder = Builder {
@@ -136,33 +170,49 @@ pub(crate) fn run(
         old,
         new: Manifest {
             fingerprint,
-            entries: HashMap::new(),
+            entries,
         },
         incremental,
         changed,
         links: Links::default(),
         written: 0,
         unchanged: 0,
+        removed: 0,
         template_urls: HashMap::new(),
     };
     builder.prepare_assets()?;
 
     let phase = Instant::now();
-    if builder.incremental {
-        builder.keep_static();
-    } else {
+    if !builder.incremental {
         builder.build_static()?;
     }
     timing(config, "static pages", phase);
 
     let phase = Instant::now();
-    let (summaries, hidden) = builder.build_records(records)?;
+    let RecordPhase {
+        summaries,
+        hidden,
+        before,
+        after,
+    } = match state {
+        Some(state) => builder.update_records(records, state)?,
+        None => {
+            let (summaries, hidden) = builder.build_records(records)?;
+            RecordPhase {
+                summaries,
+                hidden,
+                before: Vec::new(),
+                after: Vec::new(),
+            }
+        }
+    };
     timing(config, "record pages", phase);
 
     let phase = Instant::now();
     let list_paths = builder.build_lists(&summaries)?;
-    builder.build_search(&summaries)?;
+    builder.build_search(&summaries, &before, &after)?;
     builder.build_sitemap(&list_paths)?;
+    state::save(&config.output_dir, &summaries, &published)?;
     timing(config, "lists, search index and sitemap", phase);
 
     let entries = &builder.new.entries;
@@ -171,7 +221,7 @@ pub(crate) fn run(
         .check(|path| entries.contains_key(path))
         .context("the link check failed")?;
 
-    let removed = builder.remove_stale()?;
+    let removed = builder.remove_stale()? + builder.removed;
     builder.new.save(&config.output_dir)?;
 
     let summary = BuildSummary {
@@ -335,7 +385,7 @@ impl<'a> Builder<'a> {
         let hash = content_hash(bytes);
         let same = self.incremental
             && self
-                .old
+                .new
                 .entries
                 .get(path)
                 .is_some_and(|e| e.hash == hash && self.config.output_dir.join(path).exists());
@@ -367,14 +417,6 @@ impl<'a> Builder<'a> {
         let mut context = self.base.clone();
         context.insert("page", meta);
         context
-    }
-
-    fn keep_static(&mut self) {
-        for (path, entry) in &self.old.entries {
-            if entry.kind == Kind::Static {
-                self.new.entries.insert(path.clone(), entry.clone());
-            }
-        }
     }
 
     fn build_static(&mut self) -> Result<()> {
@@ -624,10 +666,7 @@ impl<'a> Builder<'a> {
     }
 
     fn published(&self) -> Vec<Published<'a>> {
-        self.catalog
-            .datasets
-            .iter()
-            .filter(|d| d.publicity.kind != "none")
+        published_datasets(self.catalog)
             .map(|dataset| Published { dataset })
             .collect()
     }
@@ -688,7 +727,6 @@ impl<'a> Builder<'a> {
         let mut summaries = Vec::new();
         let mut hidden = 0;
         let mut unknown: HashSet<String> = HashSet::new();
-        let mut kept: Vec<(String, Entry)> = Vec::new();
 
         let (sender, receiver) = sync_channel::<Vec<Job>>(workers * 2);
         let receiver = Mutex::new(receiver);
@@ -718,17 +756,6 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 summaries.push(records::summarize(dataset, i, &record));
-
-                let path = detail_path(&dataset.id, record.id);
-                let old = self.old.entries.get(&path);
-                let render =
-                    !self.incremental || self.changed.contains(&record.id) || old.is_none();
-                if !render {
-                    if let Some(entry) = old {
-                        kept.push((path, entry.clone()));
-                    }
-                    continue;
-                }
                 batch.push(Job {
                     record,
                     dataset: i,
@@ -758,26 +785,82 @@ impl<'a> Builder<'a> {
         });
 
         for out in outs {
-            if let Some(error) = out.error {
-                return Err(error);
-            }
-            self.written += out.written.len();
-            self.links.merge(out.links);
-            for w in out.written {
-                self.new.entries.insert(
-                    w.path,
-                    Entry {
-                        kind: Kind::Detail,
-                        hash: w.hash,
-                        ids: w.id.to_string(),
-                    },
-                );
-            }
-        }
-        for (path, entry) in kept {
-            self.new.entries.insert(path, entry);
+            self.take_detail_pages(out)?;
         }
         Ok((summaries, hidden))
+    }
+
+    fn take_detail_pages(&mut self, out: WorkerOut) -> Result<()> {
+        if let Some(error) = out.error {
+            return Err(error);
+        }
+        self.written += out.written.len();
+        self.links.merge(out.links);
+        for w in out.written {
+            let entry = Entry {
+                kind: Kind::Detail,
+                hash: w.hash,
+                ids: w.id.to_string(),
+            };
+            self.new.entries.insert(w.path, entry);
+        }
+        Ok(())
+    }
+
+    /// The incremental counterpart of `build_records`: applies the changed records to the
+    /// summaries of the last build. Records whose id is not among the changed ones are
+    /// skipped; a changed id without a record was deleted. Returns the summaries, the number
+    /// of hidden changed records, and the changed records' summaries before and after.
+    fn update_records(
+        &mut self,
+        records: &mut dyn Iterator<Item = PublicRecordInput>,
+        mut summaries: Vec<Summary>,
+    ) -> Result<RecordPhase> {
+        let published = self.published();
+        let datasets: Vec<&Dataset> = published.iter().map(|p| p.dataset).collect();
+        let today = self.config.today;
+
+        let (before, kept): (Vec<Summary>, Vec<Summary>) = summaries
+            .drain(..)
+            .partition(|s| self.changed.contains(&s.id));
+        summaries = kept;
+
+        let mut after = Vec::new();
+        let mut hidden = 0;
+        let mut out = WorkerOut::default();
+        for record in records.filter(|r| self.changed.contains(&r.id)) {
+            let Some(i) = datasets.iter().position(|d| d.id == record.dataset) else {
+                hidden += 1;
+                continue;
+            };
+            let verdict = records::verdict(datasets[i], &record, today);
+            if !verdict.is_public() {
+                hidden += 1;
+                continue;
+            }
+            after.push(records::summarize(datasets[i], i, &record));
+            let job = Job {
+                record,
+                dataset: i,
+                until: verdict.until(),
+            };
+            self.render_detail(job, &datasets, &mut out)?;
+        }
+        self.take_detail_pages(out)?;
+
+        // Pages of records that are no longer public.
+        let rendered: HashSet<i64> = after.iter().map(|s| s.id).collect();
+        for s in before.iter().filter(|s| !rendered.contains(&s.id)) {
+            self.remove(&detail_path(&datasets[s.dataset].id, s.id))?;
+        }
+
+        summaries.extend(after.iter().cloned());
+        Ok(RecordPhase {
+            summaries,
+            hidden,
+            before,
+            after,
+        })
     }
 
     /// A rendering thread: takes batches until the channel closes. After an error it keeps
@@ -863,6 +946,14 @@ impl<'a> Builder<'a> {
         for (i, mut rows) in by_dataset.into_iter().enumerate() {
             rows.sort_unstable_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));
             let dataset = published[i].dataset;
+            let prefix = format!("publicity/{}/", dataset.id);
+            let mut earlier: HashSet<String> = self
+                .new
+                .entries
+                .iter()
+                .filter(|(p, e)| e.kind == Kind::List && p.starts_with(&prefix))
+                .map(|(p, _)| p.clone())
+                .collect();
             let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
             let ranges = paging::pages(&ids, self.settings.page_size);
             let names: Vec<String> = ranges
@@ -884,8 +975,9 @@ impl<'a> Builder<'a> {
                 ));
                 let signature = signature.join(",");
                 paths.push(path.clone());
+                earlier.remove(&path);
 
-                let old = self.old.entries.get(&path);
+                let old = self.new.entries.get(&path);
                 let untouched = self.incremental
                     && old.is_some_and(|e| e.ids == signature)
                     && !chunk.iter().any(|s| self.changed.contains(&s.id));
@@ -902,6 +994,9 @@ impl<'a> Builder<'a> {
                 };
                 let html = self.render_list(dataset, &page, &path)?;
                 self.emit(&path, Kind::List, signature, html.as_bytes())?;
+            }
+            for path in earlier {
+                self.remove(&path)?;
             }
         }
         Ok(paths)
@@ -965,7 +1060,33 @@ impl<'a> Builder<'a> {
         self.render("list.html", &context, path)
     }
 
-    fn build_search(&mut self, summaries: &[Summary]) -> Result<()> {
+    /// The search index: patched for the changed records in an incremental build, built
+    /// anew otherwise (or when the earlier index cannot be read).
+    fn build_search(
+        &mut self,
+        summaries: &[Summary],
+        before: &[Summary],
+        after: &[Summary],
+    ) -> Result<()> {
+        if self.incremental {
+            if let Some(patch) = search::patch(&self.config.output_dir, before, after, summaries) {
+                for (path, json) in patch.files {
+                    self.emit(&path, Kind::Derived, String::new(), json.as_bytes())?;
+                }
+                for path in patch.removed {
+                    self.remove(&path)?;
+                }
+                return Ok(());
+            }
+        }
+
+        let mut earlier: HashSet<String> = self
+            .new
+            .entries
+            .keys()
+            .filter(|p| p.starts_with("search/"))
+            .cloned()
+            .collect();
         let published = self.published();
         let datasets: Vec<search::IndexedDataset> = published
             .iter()
@@ -976,7 +1097,11 @@ impl<'a> Builder<'a> {
             .collect();
         let files = search::build(summaries, &datasets);
         for (path, json) in files {
+            earlier.remove(&path);
             self.emit(&path, Kind::Derived, String::new(), json.as_bytes())?;
+        }
+        for path in earlier {
+            self.remove(&path)?;
         }
         Ok(())
     }
@@ -999,7 +1124,16 @@ impl<'a> Builder<'a> {
         self.emit("sitemap.xml", Kind::Derived, String::new(), xml.as_bytes())
     }
 
-    /// Removes what the previous build wrote and this one did not.
+    /// Removes a page an incremental build no longer produces.
+    fn remove(&mut self, path: &str) -> Result<()> {
+        if self.new.entries.remove(path).is_some() {
+            self.output.remove(path)?;
+            self.removed += 1;
+        }
+        Ok(())
+    }
+
+    /// Removes what the previous full build wrote and this one did not.
     fn remove_stale(&mut self) -> Result<usize> {
         let mut removed = 0;
         for path in self.old.entries.keys() {

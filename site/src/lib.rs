@@ -32,6 +32,7 @@ mod paging;
 pub mod records;
 pub mod sample;
 pub mod search;
+mod state;
 pub mod xlsx_template;
 
 pub use records::PublicRecordInput;

@@ -7,7 +7,8 @@
 //! tokenising here; the browser re-checks each hit against the full text, so hash collisions
 //! and bigram coincidences never show.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
@@ -85,6 +86,80 @@ pub fn build(summaries: &[Summary], datasets: &[IndexedDataset]) -> Vec<(String,
         files.push((format!("search/d/{chunk}.json"), chunk_json(&members)));
     }
     files
+}
+
+/// Index files an incremental build rewrites, and chunk files it removes.
+pub struct Patch {
+    pub files: Vec<(String, String)>,
+    pub removed: Vec<String>,
+}
+
+/// Updates the index of an earlier build in `dir` for changed records: the shards of their
+/// old (`before`) and new (`after`) tokens and the chunks of their ids, out of `all` current
+/// summaries. Which tokens count as common stays as the last full build decided. `None` when
+/// the earlier index cannot be read; then the caller builds it anew.
+pub fn patch(dir: &Path, before: &[Summary], after: &[Summary], all: &[Summary]) -> Option<Patch> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("search/meta.json")).ok()?).ok()?;
+    let shards = usize::try_from(meta["shards"].as_u64()?).ok()?.max(1);
+    let common: Vec<u32> = serde_json::from_value(meta["common"].clone()).ok()?;
+    let changed: HashSet<i64> = before.iter().chain(after).map(|s| s.id).collect();
+
+    let mut keys = Vec::new();
+    let mut touched: BTreeMap<usize, ()> = BTreeMap::new();
+    for s in before.iter().chain(after) {
+        keys.clear();
+        record_keys(s, &mut keys);
+        for &key in &keys {
+            touched.insert(key as usize % shards, ());
+        }
+    }
+
+    let mut files = Vec::new();
+    for &shard in touched.keys() {
+        let path = format!("search/t/{shard}.json");
+        let text = std::fs::read_to_string(dir.join(&path)).ok()?;
+        let mut map: BTreeMap<u32, Vec<i64>> = serde_json::from_str(&text).ok()?;
+        for ids in map.values_mut() {
+            ids.retain(|id| !changed.contains(id));
+        }
+        for s in after {
+            keys.clear();
+            record_keys(s, &mut keys);
+            for &key in &keys {
+                if key as usize % shards == shard && common.binary_search(&key).is_err() {
+                    map.entry(key).or_default().push(s.id);
+                }
+            }
+        }
+        map.retain(|_, ids| !ids.is_empty());
+        for ids in map.values_mut() {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        files.push((path, shard_json(&map)));
+    }
+
+    let chunks: HashSet<i64> = changed.iter().map(|id| id.div_euclid(CHUNK)).collect();
+    let mut members: BTreeMap<i64, Vec<&Summary>> = BTreeMap::new();
+    for s in all {
+        let chunk = s.id.div_euclid(CHUNK);
+        if chunks.contains(&chunk) {
+            members.entry(chunk).or_default().push(s);
+        }
+    }
+    let mut removed = Vec::new();
+    for chunk in chunks {
+        let path = format!("search/d/{chunk}.json");
+        match members.get_mut(&chunk) {
+            Some(list) => {
+                list.sort_by_key(|s| s.id);
+                files.push((path, chunk_json(list)));
+            }
+            None => removed.push(path),
+        }
+    }
+    Some(Patch { files, removed })
 }
 
 fn shard_count(records: usize) -> usize {

@@ -362,7 +362,7 @@ fn incremental_rebuild_after_one_change_rewrites_only_its_pages() {
             .unwrap()
             .modified()
             .unwrap();
-        if modified != old && path != ".xycz-manifest" {
+        if modified != old && !path.starts_with(".xycz-") {
             rewritten.push(path.clone());
         }
     }
@@ -459,4 +459,95 @@ fn a_broken_template_link_fails_the_build_naming_page_and_link() {
         message.contains("content/manual/report.md") && message.contains("xlsx:no-such-dataset"),
         "{message}"
     );
+}
+
+#[test]
+fn the_daily_full_build_drops_records_whose_window_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin();
+    let records = vec![
+        sample::penalty(1, today(), 30),
+        sample::licence(2, today(), 30),
+    ];
+    xycz_site::build(
+        &config(dir.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Full,
+    )
+    .unwrap();
+    assert!(dir.path().join("publicity/penalty/1.html").exists());
+
+    // A year later the general penalty's window (at most 12 months) has ended; the licence,
+    // valid for five years, stays.
+    let mut later = config(dir.path());
+    later.today = today() + chrono::Duration::days(365);
+    let summary = xycz_site::build(&later, &catalog, records, BuildMode::Full).unwrap();
+    assert_eq!(summary.records_public, 1);
+    assert!(!dir.path().join("publicity/penalty/1.html").exists());
+    assert!(dir.path().join("publicity/licensing/2.html").exists());
+    let list = std::fs::read_to_string(dir.path().join("publicity/penalty/index.html")).unwrap();
+    assert!(list.contains("目前没有公示中的行政处罚信息"));
+}
+
+#[test]
+fn incremental_builds_end_where_a_full_build_would() {
+    let catalog = Catalog::builtin();
+    let incremental = tempfile::tempdir().unwrap();
+    let mut records = fixture_records();
+    xycz_site::build(
+        &config(incremental.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Full,
+    )
+    .unwrap();
+
+    // Rename one, revoke one, make a hidden one public, and add a new one.
+    records
+        .iter_mut()
+        .find(|r| r.id == 9)
+        .unwrap()
+        .values
+        .insert("行政相对人名称".into(), "长治市另一个示例有限公司".into());
+    records
+        .iter_mut()
+        .find(|r| r.id == 12)
+        .unwrap()
+        .state
+        .status = RecordStatus::Revoked;
+    records
+        .iter_mut()
+        .find(|r| r.id == 109)
+        .unwrap()
+        .state
+        .repaired = false;
+    records.push(sample::penalty(201, today(), 0));
+    let changed = HashSet::from([9, 12, 109, 201]);
+    let summary = xycz_site::build(
+        &config(incremental.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Incremental {
+            changed_ids: changed,
+        },
+    )
+    .unwrap();
+    assert!(summary.incremental);
+
+    let full = tempfile::tempdir().unwrap();
+    xycz_site::build(&config(full.path()), &catalog, records, BuildMode::Full).unwrap();
+
+    let a = files(incremental.path());
+    let b = files(full.path());
+    let names = |m: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        m.keys()
+            .filter(|p| !p.starts_with(".xycz-"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(names(&a), names(&b));
+    for path in names(&a) {
+        assert!(a[&path] == b[&path], "{path} differs from a full build");
+    }
 }
