@@ -101,8 +101,10 @@ fn main() -> Result<()> {
         .copied()
         .filter(|id| (id - 2) / step as i64 % 2 == 1)
         .collect();
-    let records = sample::mixed(args.records, today()).map(|mut r: PublicRecordInput| {
-        if changed.contains(&r.id) {
+    // Only the changed records are handed over, as the store does after a change.
+    let records: Vec<PublicRecordInput> = sample::mixed(args.records, today())
+        .filter(|r| changed.contains(&r.id))
+        .map(|mut r| {
             if revoked.contains(&r.id) {
                 r.state.status = RecordStatus::Revoked;
             } else {
@@ -111,9 +113,9 @@ fn main() -> Result<()> {
                     format!("长治市更名示例{}有限公司", r.id),
                 );
             }
-        }
-        r
-    });
+            r
+        })
+        .collect();
     let started = Instant::now();
     let incremental = xycz_site::build(
         &config,

@@ -83,16 +83,9 @@ struct RecordPhase {
     after: Vec<Summary>,
 }
 
-/// A page a rendering thread wrote.
-struct Written {
-    path: String,
-    hash: String,
-    id: i64,
-}
-
 #[derive(Default)]
 struct WorkerOut {
-    written: Vec<Written>,
+    written: usize,
     links: Links,
     error: Option<anyhow::Error>,
 }
@@ -153,6 +146,12 @@ pub(crate) fn run(
         BuildMode::Full => (None, HashSet::new()),
     };
     let incremental = state.is_some();
+    // A full build removes the pages of records the last build showed and this one does not.
+    let earlier = if incremental {
+        Vec::new()
+    } else {
+        state::load(&config.output_dir, &published).unwrap_or_default()
+    };
     // An incremental build starts from the earlier manifest and updates it.
     let entries = if incremental {
         std::mem::take(&mut old.entries)
@@ -216,12 +215,16 @@ pub(crate) fn run(
     timing(config, "lists, search index and sitemap", phase);
 
     let entries = &builder.new.entries;
+    let details: HashSet<String> = summaries
+        .iter()
+        .map(|s| detail_path(published[s.dataset], s.id))
+        .collect();
     builder
         .links
-        .check(|path| entries.contains_key(path))
+        .check(|path| entries.contains_key(path) || details.contains(path))
         .context("the link check failed")?;
 
-    let removed = builder.remove_stale()? + builder.removed;
+    let removed = builder.remove_stale(&earlier, &summaries)? + builder.removed;
     builder.new.save(&config.output_dir)?;
 
     let summary = BuildSummary {
@@ -790,20 +793,14 @@ impl<'a> Builder<'a> {
         Ok((summaries, hidden))
     }
 
+    /// Counts a rendering thread's pages and takes its links. Detail pages are not listed in
+    /// the manifest: the record state names them (one per public record).
     fn take_detail_pages(&mut self, out: WorkerOut) -> Result<()> {
         if let Some(error) = out.error {
             return Err(error);
         }
-        self.written += out.written.len();
+        self.written += out.written;
         self.links.merge(out.links);
-        for w in out.written {
-            let entry = Entry {
-                kind: Kind::Detail,
-                hash: w.hash,
-                ids: w.id.to_string(),
-            };
-            self.new.entries.insert(w.path, entry);
-        }
         Ok(())
     }
 
@@ -851,7 +848,9 @@ impl<'a> Builder<'a> {
         // Pages of records that are no longer public.
         let rendered: HashSet<i64> = after.iter().map(|s| s.id).collect();
         for s in before.iter().filter(|s| !rendered.contains(&s.id)) {
-            self.remove(&detail_path(&datasets[s.dataset].id, s.id))?;
+            self.output
+                .remove(&detail_path(&datasets[s.dataset].id, s.id))?;
+            self.removed += 1;
         }
 
         summaries.extend(after.iter().cloned());
@@ -924,11 +923,7 @@ impl<'a> Builder<'a> {
         self.output.write(&path, html.as_bytes())?;
         out.links
             .collect(&path, &html, &self.settings.unchecked_links);
-        out.written.push(Written {
-            path,
-            hash: content_hash(html.as_bytes()),
-            id: record.id,
-        });
+        out.written += 1;
         Ok(())
     }
 
@@ -1134,11 +1129,21 @@ impl<'a> Builder<'a> {
     }
 
     /// Removes what the previous full build wrote and this one did not.
-    fn remove_stale(&mut self) -> Result<usize> {
+    fn remove_stale(&mut self, earlier: &[Summary], now: &[Summary]) -> Result<usize> {
         let mut removed = 0;
         for path in self.old.entries.keys() {
             if !self.new.entries.contains_key(path) {
                 self.output.remove(path)?;
+                removed += 1;
+            }
+        }
+
+        let published = self.published();
+        let current: HashSet<(usize, i64)> = now.iter().map(|s| (s.dataset, s.id)).collect();
+        for s in earlier {
+            if !current.contains(&(s.dataset, s.id)) {
+                self.output
+                    .remove(&detail_path(&published[s.dataset].dataset.id, s.id))?;
                 removed += 1;
             }
         }

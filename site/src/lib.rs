@@ -65,9 +65,14 @@ impl Default for SiteConfig {
     }
 }
 
-/// A full build renders and writes everything and drops records whose window ended; an
-/// incremental one rewrites only the pages that show the changed records (and falls back to a
-/// full build when there is no manifest or content, templates or catalog changed).
+/// A full build reads every record, renders and writes everything, and drops records whose
+/// window ended (run it daily). An incremental build takes the current version of the changed
+/// records only (records whose id is not in `changed_ids` are skipped; a changed id without a
+/// record counts as deleted) and rewrites only the pages that show them: their detail pages,
+/// the list pages that contain them or link to their pages, and the search index files of
+/// their tokens. It runs as a full build when the output has no manifest and record state
+/// from an earlier build, or when content, templates or the catalog changed (then it needs
+/// every record: pass all of them when unsure).
 #[derive(Debug, Clone)]
 pub enum BuildMode {
     Full,
@@ -88,8 +93,9 @@ pub struct BuildSummary {
     pub elapsed: Duration,
 }
 
-/// Builds the site into `config.output_dir` from the content, the catalog and all current
-/// records (every record, public or not: the publicity rules decide what is shown).
+/// Builds the site into `config.output_dir` from the content, the catalog and the records
+/// (public or not: the publicity rules decide what is shown). See [`BuildMode`] for which
+/// records each mode needs.
 pub fn build(
     config: &SiteConfig,
     catalog: &Catalog,

@@ -17,8 +17,6 @@ const MANIFEST_HEADER: &str = "xycz-site-manifest 1";
 pub enum Kind {
     /// Portal, manual, downloads, assets: depend only on content and templates.
     Static,
-    /// A record's detail page.
-    Detail,
     /// A list page of a dataset.
     List,
     /// Search index files, the publicity overview and the sitemap: re-rendered and compared.
@@ -29,7 +27,6 @@ impl Kind {
     fn letter(self) -> char {
         match self {
             Self::Static => 's',
-            Self::Detail => 'd',
             Self::List => 'l',
             Self::Derived => 'x',
         }
@@ -38,7 +35,6 @@ impl Kind {
     fn from_letter(c: &str) -> Option<Self> {
         Some(match c {
             "s" => Self::Static,
-            "d" => Self::Detail,
             "l" => Self::List,
             "x" => Self::Derived,
             _ => return None,
