@@ -118,9 +118,9 @@ impl Store {
 }
 
 /// Wraps a full-or-short list into a [`Page`]: a full page has a cursor, a short one is the last.
-pub(crate) fn page<T>(items: Vec<T>, limit: u32, id: impl Fn(&T) -> i64) -> Page<T> {
+pub(crate) fn page<T, C>(items: Vec<T>, limit: u32, cursor: impl Fn(&T) -> C) -> Page<T, C> {
     let next_cursor = if items.len() as u64 >= u64::from(limit) && limit > 0 {
-        items.last().map(id)
+        items.last().map(cursor)
     } else {
         None
     };

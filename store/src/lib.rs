@@ -23,8 +23,8 @@ pub use db::{is_postgres_url, Clock, Db, Store};
 pub use error::StoreError;
 pub use model::{
     Actor, AuditEntry, ImportCounts, NewRecord, NewUnit, NewUpload, NewUser, Page, Record,
-    RecordDetail, RecordState, RecordVersion, Role, Scope, Unit, Upload, UploadStatus,
-    UsccException, User,
+    RecordCursor, RecordDetail, RecordState, RecordSummary, RecordVersion, Role, Scope, Unit,
+    Upload, UploadStatus, UsccException, User,
 };
 pub use objects::{upload_key, ObjectError, ObjectStore, PresignedPut, PutOutcome};
 pub use records::{RecordFilter, MAX_PAGE_SIZE};

@@ -335,6 +335,8 @@ pub struct Record {
     pub subject_code: Option<String>,
     pub doc_no: Option<String>,
     pub decision_date: Option<NaiveDate>,
+    /// The decision date, or the day the record was first stored when it has none.
+    pub sort_date: NaiveDate,
     #[sqlx(rename = "field_values", json)]
     pub values: Value,
     pub content_hash: String,
@@ -343,6 +345,28 @@ pub struct Record {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// The columns of a record that a list shows; [`crate::Store::get_record`] has the rest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RecordSummary {
+    pub id: i64,
+    pub unit_id: i64,
+    pub dataset: String,
+    pub version: i64,
+    #[sqlx(try_from = "String")]
+    pub state: RecordState,
+    pub upload_id: Option<i64>,
+    pub subject_name: String,
+    pub subject_code: Option<String>,
+    pub doc_no: Option<String>,
+    pub decision_date: Option<NaiveDate>,
+    pub sort_date: NaiveDate,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns [`RecordSummary`] reads.
+pub(crate) const RECORD_SUMMARY_COLUMNS: &str = "id, unit_id, dataset, version, state, upload_id, \
+     subject_name, subject_code, doc_no, decision_date, sort_date, updated_at";
 
 /// One kept version of a record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -395,10 +419,47 @@ pub struct UsccException {
 
 /// A page of rows and the cursor for the next one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Page<T> {
+pub struct Page<T, C = i64> {
     pub items: Vec<T>,
-    /// Pass as `before_id` to get the next page; `None` on the last page.
-    pub next_cursor: Option<i64>,
+    /// Pass back in the filter to get the next page; `None` on the last page.
+    pub next_cursor: Option<C>,
+}
+
+/// Where the next page of the record list starts: after this record in (sort_date, id) order,
+/// newest first. Written `YYYY-MM-DD.ID` in URLs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCursor {
+    pub sort_date: NaiveDate,
+    pub id: i64,
+}
+
+impl RecordCursor {
+    /// The cursor that continues after `record`.
+    pub fn after(record: &RecordSummary) -> RecordCursor {
+        RecordCursor {
+            sort_date: record.sort_date,
+            id: record.id,
+        }
+    }
+}
+
+impl std::fmt::Display for RecordCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.sort_date, self.id)
+    }
+}
+
+impl std::str::FromStr for RecordCursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || format!("invalid record cursor {s:?}");
+        let (date, id) = s.split_once('.').ok_or_else(invalid)?;
+        Ok(RecordCursor {
+            sort_date: date.parse().map_err(|_| invalid())?,
+            id: id.parse().map_err(|_| invalid())?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -422,6 +483,18 @@ mod tests {
         let a = record(json!({"a": "1", "b": "2"}));
         let b = record(serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap());
         assert_eq!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn record_cursors_round_trip() {
+        let cursor = RecordCursor {
+            sort_date: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+            id: 42,
+        };
+        assert_eq!(cursor.to_string(), "2024-03-01.42");
+        assert_eq!("2024-03-01.42".parse::<RecordCursor>(), Ok(cursor));
+        assert!("2024-03-01".parse::<RecordCursor>().is_err());
+        assert!("x.1".parse::<RecordCursor>().is_err());
     }
 
     #[test]

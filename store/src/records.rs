@@ -11,7 +11,8 @@ use crate::audit::{page, write_audit, AuditEvent};
 use crate::db::{bind_params, execute, with_pool, BeginWrite, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{
-    Actor, ImportCounts, NewRecord, Page, Record, RecordDetail, RecordState, RecordVersion, Scope,
+    Actor, ImportCounts, NewRecord, Page, Record, RecordCursor, RecordDetail, RecordState,
+    RecordSummary, RecordVersion, Scope, RECORD_SUMMARY_COLUMNS,
 };
 
 /// Most rows a list call returns.
@@ -22,7 +23,7 @@ const NEXT_SEQ: &str = "SELECT COALESCE(MAX(changed_seq), 0) FROM records";
 const FIND_BY_KEY: &str = "SELECT id, version, state, content_hash FROM records \
      WHERE unit_id = $1 AND dataset = $2 AND natural_key = $3";
 
-/// Filters of the record list; rows come newest first (by id).
+/// Filters of the record list; rows come newest first by decision date (`sort_date`), then id.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordFilter {
     pub scope: Option<Scope>,
@@ -30,10 +31,11 @@ pub struct RecordFilter {
     pub state: Option<RecordState>,
     /// Substring of the subject name, subject code or document number.
     pub search: Option<String>,
+    /// Inclusive decision date bounds; records without a decision date are left out when set.
     pub decided_from: Option<NaiveDate>,
     pub decided_to: Option<NaiveDate>,
     /// The `next_cursor` of the previous page.
-    pub before_id: Option<i64>,
+    pub after: Option<RecordCursor>,
     pub limit: u32,
 }
 
@@ -78,6 +80,21 @@ struct Origin {
     at: DateTime<Utc>,
 }
 
+impl Origin {
+    /// The list position of a new record: its decision date, else the day (China time) it was
+    /// stored.
+    fn sort_date(&self, record: &NewRecord) -> NaiveDate {
+        record.decision_date.unwrap_or_else(|| {
+            chrono::FixedOffset::east_opt(CHINA_OFFSET_SECONDS).map_or(self.at.date_naive(), |tz| {
+                self.at.with_timezone(&tz).date_naive()
+            })
+        })
+    }
+}
+
+/// China Standard Time, UTC+8.
+const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
+
 fn record_insert(
     unit_id: i64,
     dataset: &str,
@@ -88,9 +105,9 @@ fn record_insert(
 ) -> SqlBuilder {
     SqlBuilder::statement(
         "INSERT INTO records (unit_id, dataset, natural_key, version, state, upload_id, \
-         subject_name, subject_code, doc_no, decision_date, field_values, content_hash, \
-         changed_seq, created_at, updated_at) \
-         VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+         subject_name, subject_code, doc_no, decision_date, sort_date, field_values, \
+         content_hash, changed_seq, created_at, updated_at) \
+         VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8, $13, $9, $10, $11, $12, $12) \
          RETURNING id",
         vec![
             Param::Int(unit_id),
@@ -105,6 +122,7 @@ fn record_insert(
             Param::Text(content_hash.to_owned()),
             Param::Int(seq),
             Param::Time(origin.at),
+            Param::Date(origin.sort_date(record)),
         ],
     )
 }
@@ -120,7 +138,8 @@ fn record_update(
 ) -> SqlBuilder {
     SqlBuilder::statement(
         "UPDATE records SET version = $2, natural_key = $3, upload_id = $4, subject_name = $5, \
-         subject_code = $6, doc_no = $7, decision_date = $8, field_values = $9, \
+         subject_code = $6, doc_no = $7, decision_date = $8, \
+         sort_date = COALESCE($8, sort_date), field_values = $9, \
          content_hash = $10, changed_seq = $11, updated_at = $12, \
          state = CASE WHEN state = 'deleted' THEN 'active' ELSE state END \
          WHERE id = $1",
@@ -505,10 +524,15 @@ impl Store {
         Ok(detail)
     }
 
-    /// One page of records, newest first.
-    pub async fn list_records(&self, filter: &RecordFilter) -> Result<Page<Record>, StoreError> {
+    /// One page of record summaries, newest decision first.
+    pub async fn list_records(
+        &self,
+        filter: &RecordFilter,
+    ) -> Result<Page<RecordSummary, RecordCursor>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut sql = SqlBuilder::new("SELECT * FROM records WHERE 1 = 1");
+        let mut sql = SqlBuilder::new(&format!(
+            "SELECT {RECORD_SUMMARY_COLUMNS} FROM records WHERE 1 = 1"
+        ));
         if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
             sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
         }
@@ -520,11 +544,15 @@ impl Store {
             sql.push(" AND state = ")
                 .bind(Param::Text(state.as_str().into()));
         }
+        // `sort_date` equals `decision_date` where there is one, and is indexed.
+        if filter.decided_from.is_some() || filter.decided_to.is_some() {
+            sql.push(" AND decision_date IS NOT NULL");
+        }
         if let Some(from) = filter.decided_from {
-            sql.push(" AND decision_date >= ").bind(Param::Date(from));
+            sql.push(" AND sort_date >= ").bind(Param::Date(from));
         }
         if let Some(to) = filter.decided_to {
-            sql.push(" AND decision_date <= ").bind(Param::Date(to));
+            sql.push(" AND sort_date <= ").bind(Param::Date(to));
         }
         if let Some(search) = filter.search.as_deref().map(str::trim) {
             if !search.is_empty() {
@@ -538,18 +566,25 @@ impl Store {
                     .push(" ESCAPE '\\')");
             }
         }
-        if let Some(before) = filter.before_id {
-            sql.push(" AND id < ").bind(Param::Int(before));
+        if let Some(after) = filter.after {
+            // The plain bound on sort_date lets SQLite start the index range at the cursor.
+            sql.push(" AND sort_date <= ")
+                .bind(Param::Date(after.sort_date))
+                .push(" AND (sort_date, id) < (")
+                .bind(Param::Date(after.sort_date))
+                .push(", ")
+                .bind(Param::Int(after.id))
+                .push(")");
         }
-        sql.push(" ORDER BY id DESC LIMIT ")
+        sql.push(" ORDER BY sort_date DESC, id DESC LIMIT ")
             .bind(Param::Int(i64::from(limit)));
 
-        let items: Vec<Record> = with_pool!(self, |pool| {
+        let items: Vec<RecordSummary> = with_pool!(self, |pool| {
             bind_params!(sqlx::query_as(&sql.sql), &sql.params)
                 .fetch_all(pool)
                 .await?
         });
-        Ok(page(items, limit, |r| r.id))
+        Ok(page(items, limit, RecordCursor::after))
     }
 }
 

@@ -280,7 +280,8 @@ async fn record_list_pages_by_keyset_with_filters(env: Env) {
     let user = user(store, &unit, "reporter", Role::Reporter).await;
     let up = upload(store, &user, "penalty", "sha-1").await;
     let rows: Vec<NewRecord> = (1..=25)
-        .map(|n| record(n, date(2024, 1, n), "罚款"))
+        // Dates out of id order, several records a day.
+        .map(|n| record(n, date(2024, 1, (n * 7) % 12 + 1), "罚款"))
         .collect();
     store
         .import_records(&actor(&user), unit.id, up.id, "penalty", &rows)
@@ -303,9 +304,9 @@ async fn record_list_pages_by_keyset_with_filters(env: Env) {
     loop {
         let page = store.list_records(&filter).await.unwrap();
         pages += 1;
-        seen.extend(page.items.iter().map(|r| r.id));
+        seen.extend(page.items.iter().map(|r| (r.sort_date, r.id)));
         match page.next_cursor {
-            Some(cursor) => filter.before_id = Some(cursor),
+            Some(cursor) => filter.after = Some(cursor),
             None => break,
         }
     }
@@ -313,7 +314,7 @@ async fn record_list_pages_by_keyset_with_filters(env: Env) {
     assert!(pages <= 4);
     assert!(
         seen.windows(2).all(|w| w[0] > w[1]),
-        "newest first, no repeats"
+        "newest decision first, then highest id; no repeats: {seen:?}"
     );
 
     let in_range = store
@@ -326,8 +327,41 @@ async fn record_list_pages_by_keyset_with_filters(env: Env) {
         })
         .await
         .unwrap();
-    assert_eq!(in_range.items.len(), 5);
+    let expected = rows
+        .iter()
+        .filter(|r| (date(2024, 1, 10)..=date(2024, 1, 14)).contains(&r.decision_date.unwrap()))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(in_range.items.len(), expected);
     assert!(in_range.next_cursor.is_none());
+
+    // A record without a decision date sorts by the day it was stored, and date filters skip it.
+    let mut undated = record(99, date(2024, 1, 1), "无日期");
+    undated.decision_date = None;
+    let manual = store
+        .create_record(&actor(&user), unit.id, "penalty", &undated)
+        .await
+        .unwrap();
+    assert!(manual.sort_date >= chrono::Utc::now().date_naive() - TimeDelta::days(1));
+    let first = store
+        .list_records(&RecordFilter {
+            dataset: Some("penalty".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.items[0].id, manual.id);
+    let dated = store
+        .list_records(&RecordFilter {
+            dataset: Some("penalty".into()),
+            decided_from: Some(date(2000, 1, 1)),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(dated.items.len(), 25);
 
     let by_doc = store
         .list_records(&RecordFilter {
@@ -890,13 +924,15 @@ async fn concurrent_importers_lose_nothing(env: Env) {
         let page = store.list_records(&filter).await.unwrap();
         all.extend(page.items);
         match page.next_cursor {
-            Some(c) => filter.before_id = Some(c),
+            Some(c) => filter.after = Some(c),
             None => break,
         }
     }
     assert_eq!(all.len(), keys.len());
     assert!(all.iter().all(|r| r.version == 1));
-    let seqs: HashSet<i64> = all.iter().map(|r| r.changed_seq).collect();
+    let changes = store.changes_since(0, 500).await.unwrap();
+    assert_eq!(changes.len(), all.len());
+    let seqs: HashSet<i64> = changes.iter().map(|r| r.changed_seq).collect();
     assert_eq!(
         seqs.len(),
         all.len(),

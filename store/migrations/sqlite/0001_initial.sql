@@ -75,6 +75,9 @@ CREATE TABLE records (
     subject_code TEXT,
     doc_no TEXT,
     decision_date TEXT,
+    -- The decision date, or the day the record was first stored when it has none; the record
+    -- list is ordered by (sort_date, id) and filtered by date on it.
+    sort_date TEXT NOT NULL,
     field_values TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     changed_seq INTEGER NOT NULL,
@@ -82,7 +85,11 @@ CREATE TABLE records (
     updated_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX records_natural_key ON records (unit_id, dataset, natural_key);
-CREATE INDEX records_unit_dataset_id ON records (unit_id, dataset, id);
+CREATE INDEX records_unit_dataset_sort ON records (unit_id, dataset, sort_date, id);
+CREATE INDEX records_dataset_sort ON records (dataset, sort_date, id);
+CREATE INDEX records_unit_sort ON records (unit_id, sort_date, id);
+CREATE INDEX records_sort ON records (sort_date, id);
+-- The publicity feed walks a dataset in id order.
 CREATE INDEX records_dataset_id ON records (dataset, id);
 CREATE UNIQUE INDEX records_changed_seq ON records (changed_seq);
 CREATE INDEX records_upload ON records (upload_id);
