@@ -34,7 +34,7 @@ impl Default for Limits {
             max_inflated_bytes: 400 * 1024 * 1024,
             max_zip_entries: 2_000,
             max_rows: 200_000,
-            max_cells: 12_000_000,
+            max_cells: 4_000_000,
             max_duration: Duration::from_secs(120),
         }
     }
@@ -307,6 +307,10 @@ fn open_zip(bytes: &[u8], budget: Budget) -> Result<Workbook<'_>, FileError> {
         });
     }
     if has("content.xml") && has("mimetype") {
+        let cells = ods_value_cells(&read_entry(bytes, "content.xml")?);
+        if cells > budget.limits.max_cells as u64 {
+            return Err(FileError::TooManyCells(budget.limits.max_cells));
+        }
         let ods: Ods<_> =
             Ods::new(Cursor::new(bytes)).map_err(|e| FileError::Corrupt(format!("ods: {e}")))?;
         let sheets = sheet_infos(ods.sheets_metadata());
@@ -370,6 +374,50 @@ fn inspect_zip(bytes: &[u8], limits: Limits) -> Result<Vec<String>, FileError> {
         }
     }
     Ok(names)
+}
+
+/// One entry of a zip that [`inspect_zip`] has already bounded.
+fn read_entry(bytes: &[u8], name: &str) -> Result<Vec<u8>, FileError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| FileError::Corrupt(format!("zip: {e}")))?;
+    let mut entry = archive
+        .by_name(name)
+        .map_err(|e| FileError::Corrupt(format!("zip: {e}")))?;
+    let mut out = Vec::new();
+    entry
+        .read_to_end(&mut out)
+        .map_err(|e| FileError::Corrupt(format!("zip: {e}")))?;
+    Ok(out)
+}
+
+/// How many cells with a value an ODS sheet expands to. ODS compresses repeats
+/// (`number-rows-repeated`, `number-columns-repeated`): a few bytes can stand for billions of
+/// cells, which a reader would build in memory. Empty repeated cells (trailing blank columns and
+/// rows that office suites write) cost nothing and are not counted.
+fn ods_value_cells(content: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(content);
+    let mut total: u64 = 0;
+    for row in text.split("<table:table-row").skip(1) {
+        let row = row.split("</table:table-row>").next().unwrap_or_default();
+        let tag_end = row.find('>').unwrap_or(row.len());
+        let rows = repeat_count(&row[..tag_end], "table:number-rows-repeated");
+        let mut cells: u64 = 0;
+        for cell in row.split("table-cell").skip(1) {
+            let tag = &cell[..cell.find('>').unwrap_or(cell.len())];
+            if tag.contains("office:value-type") || tag.contains("calcext:value-type") {
+                cells = cells.saturating_add(repeat_count(tag, "table:number-columns-repeated"));
+            }
+        }
+        total = total.saturating_add(rows.saturating_mul(cells));
+    }
+    total
+}
+
+fn repeat_count(tag: &str, attribute: &str) -> u64 {
+    tag.find(attribute)
+        .and_then(|at| tag[at + attribute.len()..].split('"').nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
 }
 
 fn open_csv(bytes: &[u8], budget: Budget) -> Result<Workbook<'_>, FileError> {
@@ -724,6 +772,14 @@ mod tests {
             }
         };
         assert!(matches!(err, FileError::TooManyRows(10)));
+    }
+
+    #[test]
+    fn ods_repeats_are_counted_before_reading() {
+        let content = r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell table:number-columns-repeated="16000" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#;
+        assert_eq!(ods_value_cells(content.as_bytes()), 96_000_000);
+        let plain = r#"<table:table-row><table:table-cell office:value-type="string"/><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row>"#;
+        assert_eq!(ods_value_cells(plain.as_bytes()), 4);
     }
 
     #[test]

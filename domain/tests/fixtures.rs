@@ -152,6 +152,12 @@ fn a_zip_bomb_is_refused_before_parsing() {
 }
 
 #[test]
+fn an_ods_whose_repeats_expand_to_millions_of_cells_is_refused() {
+    let err = file_error("penalty", "ods_repeat_bomb.ods");
+    assert_eq!(err.code(), "too_many_cells", "{err}");
+}
+
+#[test]
 fn a_truncated_workbook_fails_with_a_clear_message() {
     let err = file_error("penalty", "truncated.xlsx");
     assert_eq!(err.code(), "file_corrupt", "{err}");

@@ -223,6 +223,22 @@ def hostile_files():
     # A truncated file: the first half of a real workbook.
     data = open("penalty_1904.xlsx", "rb").read()
     open("truncated.xlsx", "wb").write(data[: len(data) // 2])
+    # An ODS whose repeat attributes expand to 96 million cells with a value.
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">\n'
+        '<office:body><office:spreadsheet><table:table table:name="S">\n'
+        '<table:table-row table:number-rows-repeated="6000"><table:table-cell '
+        'table:number-columns-repeated="16000" office:value-type="string"><text:p>x</text:p>'
+        '</table:table-cell></table:table-row>\n'
+        '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile("ods_repeat_bomb.ods", "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                   compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", "<manifest/>")
     # Files that only carry an .xls name.
     open("html_disguised.xls", "w", encoding="utf-8").write(
         "<html><body><table><tr><td>行政相对人名称</td></tr></table></body></html>")
