@@ -268,6 +268,9 @@ pub fn open(bytes: &[u8], limits: Limits) -> Result<Workbook<'_>, FileError> {
 }
 
 fn open_xls(bytes: &[u8], budget: Budget) -> Result<Workbook<'_>, FileError> {
+    if xls_sheet_area(bytes) > budget.limits.max_cells as u64 {
+        return Err(FileError::TooManyCells(budget.limits.max_cells));
+    }
     let xls = Xls::new_with_options(Cursor::new(bytes), XlsOptions::default()).map_err(|e| {
         let text = e.to_string();
         if text.contains("EncryptedPackage") || text.to_lowercase().contains("password") {
@@ -374,6 +377,62 @@ fn inspect_zip(bytes: &[u8], limits: Limits) -> Result<Vec<String>, FileError> {
         }
     }
     Ok(names)
+}
+
+/// BIFF record types that carry a cell (row and column in their first four bytes).
+const XLS_CELL_RECORDS: [u16; 9] = [
+    0x0203, 0x027E, 0x00FD, 0x0204, 0x0201, 0x0006, 0x0205, 0x00BD, 0x00BE,
+];
+const XLS_BOF: u16 = 0x0809;
+
+/// The cells an `.xls` file's sheets span, rows times columns from the first to the furthest
+/// cell: the reader builds that rectangle in memory, so two cells in opposite corners cost as
+/// much as a full sheet. Counted from the BIFF records before any reader runs; 0 when the file
+/// is not a readable workbook (the reader then reports what is wrong).
+fn xls_sheet_area(bytes: &[u8]) -> u64 {
+    let Ok(mut compound) = cfb::CompoundFile::open(Cursor::new(bytes)) else {
+        return 0;
+    };
+    let stream = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|name| compound.is_stream(name));
+    let Some(mut stream) = stream.and_then(|name| compound.open_stream(name).ok()) else {
+        return 0;
+    };
+    let mut data = Vec::new();
+    if stream.read_to_end(&mut data).is_err() {
+        return 0;
+    }
+
+    let mut total: u64 = 0;
+    let (mut max_row, mut max_col): (Option<u64>, u64) = (None, 0);
+    let mut finish = |max_row: &mut Option<u64>, max_col: &mut u64| {
+        if let Some(rows) = max_row.take() {
+            total = total.saturating_add((rows + 1).saturating_mul(*max_col + 1));
+        }
+        *max_col = 0;
+    };
+    let mut at = 0;
+    while at + 4 <= data.len() {
+        let kind = u16::from_le_bytes([data[at], data[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([data[at + 2], data[at + 3]]));
+        let body = &data[at + 4..(at + 4 + len).min(data.len())];
+        if kind == XLS_BOF {
+            finish(&mut max_row, &mut max_col);
+        } else if XLS_CELL_RECORDS.contains(&kind) && body.len() >= 4 {
+            let row = u64::from(u16::from_le_bytes([body[0], body[1]]));
+            let mut col = u64::from(u16::from_le_bytes([body[2], body[3]]));
+            if matches!(kind, 0x00BD | 0x00BE) && body.len() >= 6 {
+                let last = &body[body.len() - 2..];
+                col = col.max(u64::from(u16::from_le_bytes([last[0], last[1]])));
+            }
+            max_row = Some(max_row.unwrap_or(0).max(row));
+            max_col = max_col.max(col);
+        }
+        at += 4 + len;
+    }
+    finish(&mut max_row, &mut max_col);
+    total
 }
 
 /// One entry of a zip that [`inspect_zip`] has already bounded.
@@ -780,6 +839,19 @@ mod tests {
         assert_eq!(ods_value_cells(content.as_bytes()), 96_000_000);
         let plain = r#"<table:table-row><table:table-cell office:value-type="string"/><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row>"#;
         assert_eq!(ods_value_cells(plain.as_bytes()), 4);
+    }
+
+    #[test]
+    fn xls_area_spans_from_the_first_to_the_furthest_cell() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let far = std::fs::read(data.join("xls_far_corner.xls")).unwrap();
+        assert_eq!(xls_sheet_area(&far), 65_536 * 256);
+        let normal = std::fs::read(data.join("licensing_office.xls")).unwrap();
+        assert!(
+            xls_sheet_area(&normal) < 20 * 40,
+            "{}",
+            xls_sheet_area(&normal)
+        );
     }
 
     #[test]

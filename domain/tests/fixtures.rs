@@ -158,6 +158,12 @@ fn an_ods_whose_repeats_expand_to_millions_of_cells_is_refused() {
 }
 
 #[test]
+fn an_xls_with_cells_in_opposite_corners_is_refused_before_reading() {
+    let err = file_error("penalty", "xls_far_corner.xls");
+    assert_eq!(err.code(), "too_many_cells", "{err}");
+}
+
+#[test]
 fn a_truncated_workbook_fails_with_a_clear_message() {
     let err = file_error("penalty", "truncated.xlsx");
     assert_eq!(err.code(), "file_corrupt", "{err}");

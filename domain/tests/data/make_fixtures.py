@@ -239,6 +239,15 @@ def hostile_files():
                    compress_type=zipfile.ZIP_STORED)
         z.writestr("content.xml", content)
         z.writestr("META-INF/manifest.xml", "<manifest/>")
+    # An .xls with a cell in A1 and one in IV65536: a full sheet's rectangle for two cells.
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "行政相对人名称"
+    wb.active.cell(row=65536, column=256).value = "x"
+    with tempfile.TemporaryDirectory() as tmp:
+        wb.save(os.path.join(tmp, "xls_far_corner.xlsx"))
+        subprocess.run(["soffice", "--headless", "--convert-to", "xls:MS Excel 97", "--outdir", tmp,
+                        os.path.join(tmp, "xls_far_corner.xlsx")], check=True, capture_output=True)
+        shutil.copy(os.path.join(tmp, "xls_far_corner.xls"), "xls_far_corner.xls")
     # Files that only carry an .xls name.
     open("html_disguised.xls", "w", encoding="utf-8").write(
         "<html><body><table><tr><td>行政相对人名称</td></tr></table></body></html>")
