@@ -84,7 +84,15 @@ fn build(datasets: Option<&Path>, args: &BuildArgs) -> Result<()> {
             changed_ids: args.changed.iter().copied().collect::<HashSet<i64>>(),
         }
     };
-    let summary = xycz_site::build(&config, &catalog, records, mode)?;
+    // The records file holds every record, so a full build can stand in for an incremental
+    // one that cannot run.
+    let summary = match xycz_site::build(&config, &catalog, records.clone(), mode) {
+        Err(e) if e.downcast_ref::<xycz_site::FullBuildRequired>().is_some() => {
+            tracing::info!("{e}");
+            xycz_site::build(&config, &catalog, records, BuildMode::Full)?
+        }
+        other => other?,
+    };
     if !args.quiet {
         eprintln!(
             "网站已生成到 {}：写入 {} 个文件，未变 {} 个，删除 {} 个；公示记录 {} 条；用时 {:.2} 秒。",

@@ -22,7 +22,7 @@ use crate::records::{self, PublicRecordInput, Summary};
 use crate::search;
 use crate::state;
 use crate::xlsx_template::{self, Template};
-use crate::{BuildMode, BuildSummary, SiteConfig};
+use crate::{BuildMode, BuildSummary, FullBuildRequired, SiteConfig};
 
 /// Records handed to a rendering thread at once.
 const BATCH: usize = 256;
@@ -130,18 +130,22 @@ pub(crate) fn run(
     let mut old = Manifest::load(&config.output_dir).unwrap_or_default();
     let published: Vec<&str> = published_datasets(catalog).map(|d| d.id.as_str()).collect();
     let (state, changed) = match mode {
-        BuildMode::Incremental { changed_ids } if old.fingerprint == fingerprint => {
+        BuildMode::Incremental { .. } if old.fingerprint != fingerprint => {
+            return Err(FullBuildRequired {
+                reason: "content, templates or the catalog changed since the last build",
+            }
+            .into());
+        }
+        BuildMode::Incremental { changed_ids } => {
             match state::load(&config.output_dir, &published) {
                 Some(state) => (Some(state), changed_ids),
                 None => {
-                    progress(config, "no record state from an earlier build: full build");
-                    (None, HashSet::new())
+                    return Err(FullBuildRequired {
+                        reason: "the output folder holds no record state from an earlier build",
+                    }
+                    .into())
                 }
             }
-        }
-        BuildMode::Incremental { .. } => {
-            progress(config, "content, templates or catalog changed: full build");
-            (None, HashSet::new())
         }
         BuildMode::Full => (None, HashSet::new()),
     };
@@ -250,12 +254,6 @@ pub(crate) fn run(
         );
     }
     Ok(summary)
-}
-
-fn progress(config: &SiteConfig, message: &str) {
-    if !config.quiet {
-        tracing::info!("{message}");
-    }
 }
 
 fn timing(config: &SiteConfig, phase: &str, started: Instant) {

@@ -70,19 +70,33 @@ impl Default for SiteConfig {
 /// records only (records whose id is not in `changed_ids` are skipped; a changed id without a
 /// record counts as deleted) and rewrites only the pages that show them: their detail pages,
 /// the list pages that contain them or link to their pages, and the search index files of
-/// their tokens. It runs as a full build when the output has no manifest and record state
-/// from an earlier build, or when content, templates or the catalog changed (then it needs
-/// every record: pass all of them when unsure).
+/// their tokens. When the output holds no state from an earlier build, or content, templates
+/// or the catalog changed since, it fails with [`FullBuildRequired`] and writes nothing: run a
+/// full build with every record then.
 #[derive(Debug, Clone)]
 pub enum BuildMode {
     Full,
     Incremental { changed_ids: HashSet<i64> },
 }
 
+/// An incremental build cannot run; a full build with every record is needed.
+#[derive(Debug, Clone)]
+pub struct FullBuildRequired {
+    pub reason: &'static str,
+}
+
+impl std::fmt::Display for FullBuildRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a full build is required: {}", self.reason)
+    }
+}
+
+impl std::error::Error for FullBuildRequired {}
+
 /// What a build did.
 #[derive(Debug, Clone)]
 pub struct BuildSummary {
-    /// Whether the build ran incrementally (an incremental request may run in full).
+    /// Whether the build ran incrementally.
     pub incremental: bool,
     pub pages_written: usize,
     /// Pages an incremental build left as they were.

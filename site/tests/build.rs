@@ -391,9 +391,9 @@ fn incremental_rebuild_after_one_change_rewrites_only_its_pages() {
 }
 
 #[test]
-fn an_incremental_build_without_a_manifest_runs_in_full() {
+fn an_incremental_build_without_earlier_state_asks_for_a_full_build() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = xycz_site::build(
+    let err = xycz_site::build(
         &config(dir.path()),
         &Catalog::builtin(),
         Vec::new(),
@@ -401,9 +401,49 @@ fn an_incremental_build_without_a_manifest_runs_in_full() {
             changed_ids: HashSet::new(),
         },
     )
+    .unwrap_err();
+    assert!(
+        err.downcast_ref::<xycz_site::FullBuildRequired>().is_some(),
+        "{err:#}"
+    );
+    assert!(!dir.path().join("index.html").exists());
+}
+
+#[test]
+fn an_incremental_build_after_a_template_change_asks_for_a_full_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    copy_dir(&repo().join("templates"), &templates);
+    let mut config = config(&dir.path().join("public"));
+    config.templates_dir = templates.clone();
+    xycz_site::build(
+        &config,
+        &Catalog::builtin(),
+        fixture_records(),
+        BuildMode::Full,
+    )
     .unwrap();
-    assert!(!summary.incremental);
-    assert!(dir.path().join("publicity/penalty/index.html").exists());
+
+    let footer = templates.join("404.html");
+    let text = std::fs::read_to_string(&footer)
+        .unwrap()
+        .replace("页面不存在", "页面找不到");
+    std::fs::write(&footer, text).unwrap();
+    let err = xycz_site::build(
+        &config,
+        &Catalog::builtin(),
+        Vec::new(),
+        BuildMode::Incremental {
+            changed_ids: HashSet::from([1]),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.downcast_ref::<xycz_site::FullBuildRequired>().is_some(),
+        "{err:#}"
+    );
+    // The site is intact.
+    assert!(dir.path().join("public/publicity/penalty/1.html").exists());
 }
 
 fn copy_dir(from: &Path, to: &Path) {
