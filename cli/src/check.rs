@@ -86,6 +86,7 @@ fn check(datasets: Option<&Path>, args: &CheckArgs) -> Result<Result<Report, Fil
     let mut options = CheckOptions {
         uploader_code: args.unit_code.clone(),
         keep_records: args.records || args.errors_out.is_some(),
+        limits: xycz_domain::Limits::from_env(),
         ..CheckOptions::default()
     };
     if let Some(today) = args.today {

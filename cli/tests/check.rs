@@ -163,3 +163,16 @@ fn the_error_workbook_holds_the_invalid_rows_with_reasons() {
         .collect();
     assert_eq!(unknown, ["错误原因", "原行号"]);
 }
+
+#[test]
+fn limits_come_from_the_environment() {
+    let file = fixture("penalty_sample.xlsx");
+    let out = Command::new(env!("CARGO_BIN_EXE_xycz"))
+        .args(["check", "--dataset", "penalty", file.to_str().unwrap(), "--json"])
+        .env("XYCZ_LIMIT_ROWS", "5")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["code"], "too_many_rows");
+}

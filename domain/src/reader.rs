@@ -40,6 +40,34 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The defaults, each overridable by an environment variable: `XYCZ_LIMIT_FILE_MB`,
+    /// `XYCZ_LIMIT_INFLATED_MB`, `XYCZ_LIMIT_ROWS`, `XYCZ_LIMIT_CELLS`, `XYCZ_LIMIT_SECONDS`.
+    /// A value that is not a number is ignored with a warning.
+    pub fn from_env() -> Self {
+        fn var(name: &str) -> Option<u64> {
+            let raw = std::env::var(name).ok()?;
+            let parsed = raw.trim().parse().ok();
+            if parsed.is_none() {
+                tracing::warn!(name, value = %raw, "ignoring a limit that is not a number");
+            }
+            parsed
+        }
+        const MB: u64 = 1024 * 1024;
+        let d = Self::default();
+        Self {
+            max_file_bytes: var("XYCZ_LIMIT_FILE_MB")
+                .map_or(d.max_file_bytes, |v| (v * MB) as usize),
+            max_inflated_bytes: var("XYCZ_LIMIT_INFLATED_MB")
+                .map_or(d.max_inflated_bytes, |v| v * MB),
+            max_zip_entries: d.max_zip_entries,
+            max_rows: var("XYCZ_LIMIT_ROWS").map_or(d.max_rows, |v| v as usize),
+            max_cells: var("XYCZ_LIMIT_CELLS").map_or(d.max_cells, |v| v as usize),
+            max_duration: var("XYCZ_LIMIT_SECONDS").map_or(d.max_duration, Duration::from_secs),
+        }
+    }
+}
+
 /// The file formats the checker reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
