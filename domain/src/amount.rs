@@ -28,9 +28,9 @@ pub fn from_text(raw: &str, scale: u32) -> Result<String, AmountFault> {
         .filter(|c| *c != ',' && *c != ' ')
         .collect();
     let body = text.strip_prefix('+').unwrap_or(&text);
-    if body.starts_with('-') {
-        return match body[1..].parse::<f64>() {
-            Ok(v) if v == 0.0 => Ok("0".to_string()),
+    if let Some(negative) = body.strip_prefix('-') {
+        return match negative.parse::<f64>() {
+            Ok(0.0) => Ok("0".to_string()),
             Ok(_) => Err(AmountFault::Negative),
             Err(_) => Err(AmountFault::Unreadable),
         };

@@ -342,7 +342,7 @@ fn map_columns(
         .collect();
     if !missing.is_empty() {
         let missing = missing.join("、");
-        let obsolete = cells.iter().cloned().find(|text| {
+        let obsolete = cells.iter().find(|text| {
             let key = normalize::header_key(text);
             dataset
                 .obsolete_headers
@@ -350,7 +350,7 @@ fn map_columns(
                 .any(|o| normalize::header_key(o) == key)
         });
         return Err(match obsolete {
-            Some(old) => FileError::ObsoleteTemplate(old, missing),
+            Some(old) => FileError::ObsoleteTemplate(old.clone(), missing),
             None => FileError::MissingColumns(missing),
         });
     }
@@ -762,12 +762,10 @@ impl<'a> RowChecker<'a> {
                     }
                 }
             }
-            "any_required" => {
-                if rule.fields.iter().all(|l| !values[index(l)].filled()) {
-                    let i = index(&rule.fields[0]);
-                    let message = format!("{} 至少填写一项。", rule.fields.join("、"));
-                    sink.error(i, &fields[i], "required", message);
-                }
+            "any_required" if rule.fields.iter().all(|l| !values[index(l)].filled()) => {
+                let i = index(&rule.fields[0]);
+                let message = format!("{} 至少填写一项。", rule.fields.join("、"));
+                sink.error(i, &fields[i], "required", message);
             }
             _ => {}
         }

@@ -55,7 +55,7 @@ pub fn from_serial(serial: f64, is_1904: bool) -> Result<NaiveDate, DateFault> {
 pub fn from_text(raw: &str) -> Result<NaiveDate, DateFault> {
     let text = normalize::text(raw);
     let date_part = text
-        .split(|c: char| c == ' ' || c == 'T')
+        .split([' ', 'T'])
         .next()
         .unwrap_or_default()
         .trim_end_matches('日');

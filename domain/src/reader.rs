@@ -212,7 +212,7 @@ impl Counter {
         if self.cells > self.budget.limits.max_cells {
             return Err(FileError::TooManyCells(self.budget.limits.max_cells));
         }
-        if self.rows % 1024 == 0 {
+        if self.rows.is_multiple_of(1024) {
             self.budget.check_time()?;
         }
         Ok(())
@@ -581,13 +581,13 @@ impl<'data> Workbook<'data> {
                 let range = xls
                     .worksheet_range(sheet)
                     .map_err(|e| FileError::Corrupt(format!("xls: {e}")))?;
-                RangeRows::new(range, counter)
+                RangeRows::boxed(range, counter)
             }
             Inner::Ods(ods) => {
                 let range = ods
                     .worksheet_range(sheet)
                     .map_err(|e| FileError::Corrupt(format!("ods: {e}")))?;
-                RangeRows::new(range, counter)
+                RangeRows::boxed(range, counter)
             }
             Inner::Csv { text, delimiter } => {
                 let reader = csv::ReaderBuilder::new()
@@ -723,7 +723,7 @@ struct RangeRows {
 }
 
 impl RangeRows {
-    fn new<'b>(
+    fn boxed<'b>(
         range: calamine::Range<Data>,
         mut counter: Counter,
     ) -> Result<Box<dyn Rows<'b> + Send + 'b>, FileError> {
