@@ -1,0 +1,148 @@
+//! From the checker's output to the store's input: check options for a unit, a checked row as a
+//! [`NewRecord`], and a record typed by hand as a one-row CSV the checker can read.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use xycz_domain::{CheckOptions, CheckedRecord, Dataset, Limits, Report};
+use xycz_store::NewRecord;
+
+use crate::error::ApiError;
+
+/// China Standard Time: the day of an upload is counted in UTC+8.
+const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// The calendar day in China at `at`.
+pub(crate) fn china_day(at: DateTime<Utc>) -> NaiveDate {
+    FixedOffset::east_opt(CHINA_OFFSET_SECONDS)
+        .map_or(at.date_naive(), |tz| at.with_timezone(&tz).date_naive())
+}
+
+/// Midnight of `day` in China, as UTC.
+pub(crate) fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc)
+        - chrono::TimeDelta::seconds(i64::from(CHINA_OFFSET_SECONDS))
+}
+
+/// Options for checking a file of the unit `unit_code` on `today`.
+pub(crate) fn check_options(
+    today: NaiveDate,
+    unit_code: &str,
+    uscc_exceptions: HashSet<String>,
+    max_file_bytes: usize,
+) -> CheckOptions {
+    CheckOptions {
+        today,
+        uploader_code: Some(unit_code.to_owned()),
+        uscc_exceptions,
+        limits: Limits {
+            max_file_bytes: max_file_bytes.max(Limits::default().max_file_bytes),
+            ..Limits::default()
+        },
+        keep_records: true,
+    }
+}
+
+/// The store's input for a valid checked row.
+pub(crate) fn new_record(dataset: &Dataset, report: &Report, record: &CheckedRecord) -> NewRecord {
+    let value = |label: &str| {
+        dataset
+            .field_index(label)
+            .and_then(|i| record.values.get(i).cloned().flatten())
+    };
+    let key = &dataset.key;
+    let values: BTreeMap<String, String> = report.values_map(record);
+    NewRecord {
+        natural_key: record.natural_key.clone(),
+        subject_name: value(&key.name).unwrap_or_default(),
+        subject_code: key.subject.iter().find_map(|label| value(label)),
+        doc_no: value(&key.document),
+        decision_date: value(&key.date)
+            .and_then(|date| NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()),
+        values: serde_json::to_value(values).unwrap_or_default(),
+    }
+}
+
+/// The valid rows of a report as store input.
+pub(crate) fn valid_records(dataset: &Dataset, report: &Report) -> Vec<NewRecord> {
+    report
+        .records
+        .iter()
+        .flatten()
+        .filter(|record| record.valid)
+        .map(|record| new_record(dataset, report, record))
+        .collect()
+}
+
+/// A record typed by hand (`{label: value}`) as a UTF-8 CSV with the dataset's header and one
+/// row, so that it goes through exactly the checks of an upload.
+pub(crate) fn single_record_csv(
+    dataset: &Dataset,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, ApiError> {
+    let unknown: Vec<&str> = values
+        .keys()
+        .filter(|label| dataset.field(label).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "“{}”没有这些字段：{}",
+            dataset.title,
+            unknown.join("、")
+        )));
+    }
+
+    let quote = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let header: Vec<String> = dataset.fields.iter().map(|f| quote(&f.label)).collect();
+    let row: Vec<String> = dataset
+        .fields
+        .iter()
+        .map(|f| quote(values.get(&f.label).map_or("", String::as_str)))
+        .collect();
+    Ok(format!("{}\r\n{}\r\n", header.join(","), row.join(",")).into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xycz_domain::{check_bytes, Catalog};
+
+    #[test]
+    fn china_days_turn_at_midnight_beijing_time() {
+        let at: DateTime<Utc> = "2026-03-01T16:30:00Z".parse().unwrap();
+        assert_eq!(china_day(at), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        let midnight = china_midnight(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(
+            midnight,
+            "2026-03-01T16:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_typed_record_is_checked_like_an_upload() {
+        let catalog = Catalog::builtin();
+        let dataset = catalog.get("penalty").unwrap();
+        let mut values = BTreeMap::new();
+        values.insert("行政相对人名称".to_owned(), "某某\"引号\"公司".to_owned());
+        let csv = single_record_csv(dataset, &values).unwrap();
+        let options = check_options(
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            "11140400PF0B26Q50G",
+            HashSet::new(),
+            1024,
+        );
+        let report = check_bytes(dataset, "record.csv", &csv, &options).unwrap();
+        assert_eq!(report.rows, 1);
+        assert_eq!(report.invalid, 1, "most mandatory fields are missing");
+        let records = report.records.as_ref().unwrap();
+        assert_eq!(
+            report.values_map(&records[0])["行政相对人名称"],
+            "某某\"引号\"公司"
+        );
+
+        values.insert("不存在的列".to_owned(), "x".to_owned());
+        assert!(single_record_csv(dataset, &values).is_err());
+    }
+}

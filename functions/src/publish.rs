@@ -1,0 +1,266 @@
+//! Keeping the public site in step with the records: the generator fed from the store, a local
+//! publisher that refreshes after changes (debounced, in the background), and the notice the
+//! API functions send after a change.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use tokio::sync::{Mutex, Notify};
+use xycz_domain::Catalog;
+use xycz_site::{BuildMode, BuildSummary, PublicRecordInput, RecordState, SiteConfig};
+use xycz_store::{Record, Store};
+
+/// Records read per database round trip while building.
+const PAGE: u32 = 500;
+
+/// How long the local publisher waits for more changes before it rebuilds.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Told after every change to records; decides how and when the site follows.
+pub trait Publisher: Send + Sync + 'static {
+    /// Records of `dataset` changed.
+    fn changed<'a>(&'a self, dataset: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
+/// Drops change notices (tests of the API alone, and functions without a queue).
+pub struct NoPublisher;
+
+impl Publisher for NoPublisher {
+    fn changed<'a>(&'a self, _dataset: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async {})
+    }
+}
+
+/// Builds the site from the store: a full build, or an incremental one that rewrites the pages
+/// of the records changed since the last build. Builds never overlap.
+pub struct SiteBuilder {
+    store: Store,
+    catalog: Arc<Catalog>,
+    config: SiteConfig,
+    /// The highest `changed_seq` the last successful build included; `None` before the first.
+    built_seq: Mutex<Option<i64>>,
+}
+
+impl SiteBuilder {
+    pub fn new(store: Store, catalog: Arc<Catalog>, config: SiteConfig) -> SiteBuilder {
+        SiteBuilder {
+            store,
+            catalog,
+            config,
+            built_seq: Mutex::new(None),
+        }
+    }
+
+    /// Where the site is written.
+    pub fn output_dir(&self) -> &std::path::Path {
+        &self.config.output_dir
+    }
+
+    /// Builds in full, or incrementally from the changes since the last build (the first build
+    /// of a process is always full).
+    pub async fn build(&self, full: bool) -> Result<BuildSummary> {
+        let mut built_seq = self.built_seq.lock().await;
+        let latest = self.store.latest_change_seq().await?;
+        let mode = match *built_seq {
+            Some(since) if !full => BuildMode::Incremental {
+                changed_ids: self.changed_ids(since, latest).await?,
+            },
+            _ => BuildMode::Full,
+        };
+        let units: HashMap<i64, String> = self
+            .store
+            .list_units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+
+        let mut config = self.config.clone();
+        config.today = crate::checked::china_day(chrono::Utc::now());
+        let catalog = self.catalog.clone();
+        let store = self.store.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let summary = tokio::task::spawn_blocking(move || {
+            let mut records = StoreRecords::new(store, runtime, &catalog, units);
+            let summary = xycz_site::build(&config, &catalog, &mut records, mode);
+            match records.error.take() {
+                // Pages of records that were not read would have been dropped: the next
+                // build must be full.
+                Some(error) => Err(error.context("reading the records for the site failed")),
+                None => summary,
+            }
+        })
+        .await
+        .context("the site build thread failed")?;
+
+        match summary {
+            Ok(summary) => {
+                *built_seq = Some(latest);
+                Ok(summary)
+            }
+            Err(error) => {
+                *built_seq = None;
+                Err(error)
+            }
+        }
+    }
+
+    /// Ids of the records changed after `since` up to `latest`.
+    async fn changed_ids(&self, since: i64, latest: i64) -> Result<HashSet<i64>> {
+        let mut ids = HashSet::new();
+        let mut after = since;
+        while after < latest {
+            let page = self.store.changes_since(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.changed_seq;
+            ids.extend(page.iter().map(|r| r.id));
+        }
+        Ok(ids)
+    }
+}
+
+/// The active records of every dataset, read page by page from the store while the generator
+/// consumes them (on a blocking thread, so waiting on the runtime is allowed).
+struct StoreRecords {
+    store: Store,
+    runtime: tokio::runtime::Handle,
+    datasets: Vec<String>,
+    units: HashMap<i64, String>,
+    dataset: usize,
+    after_id: i64,
+    buffer: std::vec::IntoIter<Record>,
+    error: Option<anyhow::Error>,
+}
+
+impl StoreRecords {
+    fn new(
+        store: Store,
+        runtime: tokio::runtime::Handle,
+        catalog: &Catalog,
+        units: HashMap<i64, String>,
+    ) -> StoreRecords {
+        StoreRecords {
+            store,
+            runtime,
+            datasets: catalog.ids().into_iter().map(str::to_owned).collect(),
+            units,
+            dataset: 0,
+            after_id: 0,
+            buffer: Vec::new().into_iter(),
+            error: None,
+        }
+    }
+
+    fn input(&self, record: Record) -> PublicRecordInput {
+        let values = match record.values {
+            Value::Object(map) => map
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k, s)),
+                    Value::Null => None,
+                    other => Some((k, other.to_string())),
+                })
+                .collect(),
+            _ => Default::default(),
+        };
+        PublicRecordInput {
+            id: record.id,
+            dataset: record.dataset,
+            unit_name: self.units.get(&record.unit_id).cloned().unwrap_or_default(),
+            values,
+            state: RecordState::default(),
+            updated_at: chrono::FixedOffset::east_opt(8 * 3600)
+                .map(|tz| {
+                    record
+                        .updated_at
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Iterator for StoreRecords {
+    type Item = PublicRecordInput;
+
+    fn next(&mut self) -> Option<PublicRecordInput> {
+        loop {
+            if let Some(record) = self.buffer.next() {
+                return Some(self.input(record));
+            }
+            if self.error.is_some() {
+                return None;
+            }
+            let dataset = self.datasets.get(self.dataset)?;
+            let page =
+                self.runtime
+                    .block_on(self.store.publicity_page(dataset, self.after_id, PAGE));
+            match page {
+                Ok(page) if page.is_empty() => {
+                    self.dataset += 1;
+                    self.after_id = 0;
+                }
+                Ok(page) => {
+                    self.after_id = page.last().map_or(self.after_id, |r| r.id);
+                    self.buffer = page.into_iter();
+                }
+                Err(error) => self.error = Some(error.into()),
+            }
+        }
+    }
+}
+
+/// `xycz serve`'s publisher: after a change, waits briefly for more, then rebuilds
+/// incrementally in the background.
+pub struct LocalPublisher {
+    builder: Arc<SiteBuilder>,
+    wake: Arc<Notify>,
+}
+
+impl LocalPublisher {
+    /// Starts the background task on the current runtime.
+    pub fn start(builder: Arc<SiteBuilder>) -> Arc<LocalPublisher> {
+        let wake = Arc::new(Notify::new());
+        let task_builder = builder.clone();
+        let task_wake = wake.clone();
+        tokio::spawn(async move {
+            loop {
+                task_wake.notified().await;
+                tokio::time::sleep(DEBOUNCE).await;
+                match task_builder.build(false).await {
+                    Ok(summary) => tracing::info!(
+                        written = summary.pages_written,
+                        removed = summary.pages_removed,
+                        public = summary.records_public,
+                        incremental = summary.incremental,
+                        ms = summary.elapsed.as_millis() as u64,
+                        "site refreshed"
+                    ),
+                    Err(error) => {
+                        tracing::error!(error = format!("{error:#}"), "site refresh failed")
+                    }
+                }
+            }
+        });
+        Arc::new(LocalPublisher { builder, wake })
+    }
+
+    /// Rebuilds now and returns when the pages are written (tests, benchmarks).
+    pub async fn flush(&self) -> Result<BuildSummary> {
+        self.builder.build(false).await
+    }
+}
+
+impl Publisher for LocalPublisher {
+    fn changed<'a>(&'a self, _dataset: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        self.wake.notify_one();
+        Box::pin(async {})
+    }
+}

@@ -1,0 +1,415 @@
+//! The uploads function: `POST /api/uploads` (store the original, check it, import the valid
+//! rows), `DELETE /api/uploads/{id}` (删除) and `DELETE /api/uploads/{id}/records` (删除数据).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::multipart::MultipartError;
+use axum::extract::{Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use xycz_domain::{check_bytes, Catalog, FileError};
+use xycz_store::{upload_key, NewRecord, NewUpload, StoreError, Unit, Upload, UploadStatus};
+
+use crate::auth::Session;
+use crate::checked::{check_options, china_day, valid_records};
+use crate::error::ApiError;
+use crate::extract::Id;
+use crate::state::AppState;
+
+/// Room for the multipart framing and the `dataset` field around the file.
+pub(crate) const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// `POST /api/uploads` (multipart: `dataset`, `file`).
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let limit = state.config().max_upload_bytes;
+    let too_large = ApiError::TooLarge {
+        limit_mb: limit.div_ceil(1024 * 1024),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit + MULTIPART_OVERHEAD) {
+        return Err(too_large);
+    }
+
+    let form = read_form(multipart, limit).await?;
+    let Some((file_name, bytes)) = form.file else {
+        return Err(ApiError::BadRequest(
+            "请选择要上传的文件（表单字段 file）".into(),
+        ));
+    };
+    let Some(dataset) = form.dataset else {
+        return Err(ApiError::BadRequest(
+            "请选择数据类型（表单字段 dataset）".into(),
+        ));
+    };
+    upload(&state, &session, dataset.trim(), &file_name, bytes).await
+}
+
+struct Form {
+    dataset: Option<String>,
+    file: Option<(String, Vec<u8>)>,
+}
+
+async fn read_form(mut multipart: Multipart, limit: usize) -> Result<Form, ApiError> {
+    let mut form = Form {
+        dataset: None,
+        file: None,
+    };
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| form_error(e, limit))?
+    {
+        match field.name() {
+            Some("dataset") => {
+                form.dataset = Some(field.text().await.map_err(|e| form_error(e, limit))?);
+            }
+            Some("file") => {
+                let name = field
+                    .file_name()
+                    .map(str::to_owned)
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| "upload".to_owned());
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, limit))? {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(too_large(limit));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                form.file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::TooLarge {
+        limit_mb: limit.div_ceil(1024 * 1024),
+    }
+}
+
+fn form_error(error: MultipartError, limit: usize) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(limit)
+    } else {
+        ApiError::BadRequest(format!(
+            "上传内容无法读取，请用 multipart/form-data 提交 dataset 和 file 两个字段（{}）",
+            error.body_text()
+        ))
+    }
+}
+
+/// Stores, checks and imports one file for the session's unit.
+async fn upload(
+    state: &AppState,
+    session: &Session,
+    dataset_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let store = state.store();
+    let dataset = state
+        .catalog()
+        .get(dataset_id)
+        .ok_or_else(|| ApiError::BadRequest(format!("未知的数据类型“{dataset_id}”")))?;
+    let unit = store.get_unit(session.user.unit_id).await?;
+    ensure_reports(&unit, dataset_id, &dataset.title)?;
+
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if let Some(first) = store.find_upload_by_sha256(unit.id, &sha256).await? {
+        return answer(&first, true).map(|body| (StatusCode::OK, Json(body)));
+    }
+
+    // The original is kept before anything else happens to it.
+    let object_key = upload_key(&unit.code, &sha256, file_name);
+    state.objects().put(&object_key, &bytes).await?;
+
+    let size = bytes.len() as i64;
+    let checked = check(
+        state,
+        &unit,
+        dataset_id,
+        file_name,
+        bytes,
+        china_day(chrono::Utc::now()),
+    )
+    .await?;
+    let mut new_upload = NewUpload {
+        unit_id: unit.id,
+        user_id: Some(session.user.id),
+        dataset: dataset_id.to_owned(),
+        file_name: file_name.to_owned(),
+        sha256: sha256.clone(),
+        size,
+        object_key,
+        status: UploadStatus::Failed,
+        row_count: 0,
+        valid_count: 0,
+        invalid_count: 0,
+        report: Value::Null,
+    };
+    let records = match &checked {
+        Ok(checked) => {
+            new_upload.status = if checked.valid > 0 {
+                UploadStatus::Checked
+            } else {
+                UploadStatus::Failed
+            };
+            new_upload.row_count = checked.rows as i64;
+            new_upload.valid_count = checked.valid as i64;
+            new_upload.invalid_count = checked.invalid as i64;
+            new_upload.report = checked.report.clone();
+            checked.records.as_slice()
+        }
+        Err(error) => {
+            new_upload.report =
+                json!({ "error": { "code": error.code(), "message": error.to_string() } });
+            &[]
+        }
+    };
+
+    let actor = session.actor();
+    let created = match store.create_upload(&actor, &new_upload).await {
+        Ok(created) => created,
+        // The same file raced in from another request of the unit: answer with that one.
+        Err(StoreError::Conflict(_)) => {
+            let first = store
+                .find_upload_by_sha256(unit.id, &sha256)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            return answer(&first, true).map(|body| (StatusCode::OK, Json(body)));
+        }
+        Err(other) => return Err(other.into()),
+    };
+
+    let created = if records.is_empty() {
+        created
+    } else {
+        let counts = store
+            .import_records(&actor, unit.id, created.id, dataset_id, records)
+            .await?;
+        if counts.imported + counts.updated > 0 {
+            state.publisher().changed(dataset_id).await;
+        }
+        Upload {
+            imported_count: counts.imported,
+            updated_count: counts.updated,
+            duplicate_count: counts.duplicates,
+            ..created
+        }
+    };
+    answer(&created, false).map(|body| (StatusCode::CREATED, Json(body)))
+}
+
+/// A unit reports only the datasets it was set up for (all when none are listed).
+fn ensure_reports(unit: &Unit, dataset_id: &str, title: &str) -> Result<(), ApiError> {
+    if unit.datasets.is_empty() || unit.datasets.iter().any(|d| d == dataset_id) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "本单位未开通“{title}”的报送，请联系信用办"
+        )))
+    }
+}
+
+/// What the checker made of a file.
+pub(crate) struct Checked {
+    pub rows: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    /// The report as JSON, without the records.
+    pub report: Value,
+    pub records: Vec<NewRecord>,
+    /// The error workbook, when asked for.
+    pub errors_xlsx: Option<Vec<u8>>,
+}
+
+/// Checks `bytes` on a blocking thread, so that a huge or hostile file costs only its own
+/// request. The outer error is a failure of ours, the inner one the file's.
+async fn check(
+    state: &AppState,
+    unit: &Unit,
+    dataset_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    today: chrono::NaiveDate,
+) -> Result<Result<Checked, FileError>, ApiError> {
+    check_file(state, unit, dataset_id, file_name, bytes, today, false).await
+}
+
+/// Checks a file; with `errors_xlsx`, also writes the invalid rows workbook.
+pub(crate) async fn check_file(
+    state: &AppState,
+    unit: &Unit,
+    dataset_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    today: chrono::NaiveDate,
+    errors_xlsx: bool,
+) -> Result<Result<Checked, FileError>, ApiError> {
+    let exceptions: HashSet<String> = state
+        .store()
+        .list_uscc_exceptions()
+        .await?
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    let options = check_options(
+        today,
+        &unit.code,
+        exceptions,
+        state.config().max_upload_bytes,
+    );
+    let catalog: Arc<Catalog> = state.catalog().clone();
+    let dataset_id = dataset_id.to_owned();
+    let file_name = file_name.to_owned();
+
+    tokio::task::spawn_blocking(move || {
+        let dataset = catalog
+            .get(&dataset_id)
+            .ok_or_else(|| FileError::UnknownDataset(dataset_id.clone()))?;
+        let report = check_bytes(dataset, &file_name, &bytes, &options)?;
+        let workbook = if errors_xlsx {
+            let book = xycz_domain::errors_xlsx::invalid_rows_xlsx(dataset, &report)
+                .map_err(|e| FileError::Corrupt(e.to_string()))?;
+            Some(book)
+        } else {
+            None
+        };
+        let records = if errors_xlsx {
+            Vec::new()
+        } else {
+            valid_records(dataset, &report)
+        };
+        let mut json = report.to_json();
+        if let Some(object) = json.as_object_mut() {
+            object.remove("records");
+        }
+        Ok(Checked {
+            rows: report.rows,
+            valid: report.valid,
+            invalid: report.invalid,
+            report: json,
+            records,
+            errors_xlsx: workbook,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// The answer to an upload: its report with the upload's id, status and import counts. A file
+/// that could not be checked answers 422 with the checker's message.
+pub(crate) fn answer(upload: &Upload, repeated: bool) -> Result<Value, ApiError> {
+    if let Some(error) = upload.report.get("error") {
+        let code = error
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("file_failed");
+        return Err(ApiError::File {
+            code: file_error_code(code),
+            message: error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("文件无法检查")
+                .to_owned(),
+            upload_id: Some(upload.id),
+        });
+    }
+    let mut body = match &upload.report {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    body.insert("id".into(), upload.id.into());
+    body.insert("status".into(), upload.status.as_str().into());
+    body.insert("imported".into(), upload.imported_count.into());
+    body.insert("updated".into(), upload.updated_count.into());
+    body.insert("duplicates".into(), upload.duplicate_count.into());
+    body.insert("repeated".into(), repeated.into());
+    body.insert("file_name".into(), upload.file_name.clone().into());
+    body.insert("created_at".into(), json!(upload.created_at));
+    Ok(Value::Object(body))
+}
+
+/// The stored code as a `'static` one (the checker's codes are a closed set).
+fn file_error_code(code: &str) -> &'static str {
+    const CODES: [&str; 17] = [
+        "file_empty",
+        "file_too_large",
+        "zip_bomb",
+        "too_many_rows",
+        "too_many_cells",
+        "time_limit",
+        "file_encrypted",
+        "html_disguised_as_xls",
+        "xml_spreadsheet_2003",
+        "unknown_format",
+        "file_corrupt",
+        "header_not_found",
+        "missing_columns",
+        "obsolete_template",
+        "no_rows",
+        "parser_panic",
+        "unknown_dataset",
+    ];
+    CODES
+        .into_iter()
+        .find(|c| *c == code)
+        .unwrap_or("file_failed")
+}
+
+/// `DELETE /api/uploads/{id}` (删除): the entry and its data.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
+    let store = state.store();
+    let upload = store.get_upload(session.scope(), id).await?;
+    let withdrawn = if upload.records_withdrawn_at.is_none() {
+        store
+            .withdraw_upload_records(&session.actor(), session.scope(), id)
+            .await?
+    } else {
+        0
+    };
+    store
+        .delete_upload(&session.actor(), session.scope(), id)
+        .await?;
+    if withdrawn > 0 {
+        state.publisher().changed(&upload.dataset).await;
+    }
+    Ok(Json(
+        json!({ "id": id, "deleted": true, "withdrawn": withdrawn }),
+    ))
+}
+
+/// `DELETE /api/uploads/{id}/records` (删除数据): withdraw what the upload imported.
+pub(crate) async fn withdraw_records(
+    State(state): State<AppState>,
+    session: Session,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
+    let store = state.store();
+    let upload = store.get_upload(session.scope(), id).await?;
+    let withdrawn = store
+        .withdraw_upload_records(&session.actor(), session.scope(), id)
+        .await?;
+    if withdrawn > 0 {
+        state.publisher().changed(&upload.dataset).await;
+    }
+    Ok(Json(json!({ "id": id, "withdrawn": withdrawn })))
+}
