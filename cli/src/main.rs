@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod accounts;
 mod build;
 mod check;
+mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -30,21 +32,51 @@ enum Command {
     Check(check::CheckArgs),
     /// Generate the public site (portal, manual, templates, publicity pages, search index).
     Build(build::BuildArgs),
+    /// Run the platform on this machine: the site at `/`, the functions under `/api`.
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations.
+    Migrate(serve::MigrateArgs),
+    /// Manage reporting units.
+    Unit {
+        #[command(flatten)]
+        storage: accounts::Storage,
+        #[command(subcommand)]
+        command: accounts::UnitCommand,
+    },
+    /// Manage accounts.
+    User {
+        #[command(flatten)]
+        storage: accounts::Storage,
+        #[command(subcommand)]
+        command: accounts::UserCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(matches!(cli.command, Command::Serve(_)));
     match cli.command {
         Command::Check(args) => check::run(cli.datasets.as_deref(), args),
         Command::Build(args) => build::run(cli.datasets.as_deref(), args),
+        Command::Serve(args) => serve::run(cli.datasets.as_deref(), args),
+        Command::Migrate(args) => serve::migrate(args),
+        Command::Unit { storage, command } => {
+            accounts::unit(cli.datasets.as_deref(), storage, command)
+        }
+        Command::User { storage, command } => accounts::user(storage, command),
     }
 }
 
-/// Plain log lines on stderr; `RUST_LOG` sets the level (default: warnings).
-fn init_logging() {
+/// Plain log lines on stderr; `RUST_LOG` sets the level (default: warnings, and for `serve`
+/// one line per request and per site refresh).
+fn init_logging(serving: bool) {
+    let default = if serving {
+        "warn,tower_http=info,xycz_functions=info"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod history;
 pub mod lambda;
+pub mod local;
 mod net;
 mod openapi;
 mod publish;

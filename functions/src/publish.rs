@@ -2,7 +2,7 @@
 //! publisher that refreshes after changes (debounced, in the background), and the notice the
 //! API functions send after a change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,8 +12,11 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use tokio::sync::{Mutex, Notify};
 use xycz_domain::Catalog;
-use xycz_site::{BuildMode, BuildSummary, PublicRecordInput, RecordState, SiteConfig};
-use xycz_store::{Record, Store};
+use xycz_site::{
+    BuildMode, BuildSummary, FullBuildRequired, PublicRecordInput, RecordState, RecordStatus,
+    SiteConfig,
+};
+use xycz_store::{Record, RecordState as StoredState, Store};
 
 /// Records read per database round trip while building.
 const PAGE: u32 = 500;
@@ -62,16 +65,10 @@ impl SiteBuilder {
     }
 
     /// Builds in full, or incrementally from the changes since the last build (the first build
-    /// of a process is always full).
+    /// of a process is always full, and so is any build the generator cannot do incrementally).
     pub async fn build(&self, full: bool) -> Result<BuildSummary> {
         let mut built_seq = self.built_seq.lock().await;
         let latest = self.store.latest_change_seq().await?;
-        let mode = match *built_seq {
-            Some(since) if !full => BuildMode::Incremental {
-                changed_ids: self.changed_ids(since, latest).await?,
-            },
-            _ => BuildMode::Full,
-        };
         let units: HashMap<i64, String> = self
             .store
             .list_units()
@@ -79,18 +76,32 @@ impl SiteBuilder {
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect();
+        let changed = match *built_seq {
+            Some(since) if !full => Some(self.changed_records(since, latest, &units).await?),
+            _ => None,
+        };
 
         let mut config = self.config.clone();
         config.today = crate::checked::china_day(chrono::Utc::now());
         let catalog = self.catalog.clone();
         let store = self.store.clone();
         let runtime = tokio::runtime::Handle::current();
-        let summary = tokio::task::spawn_blocking(move || {
+        let built = tokio::task::spawn_blocking(move || {
+            if let Some(changed) = changed {
+                let changed_ids = changed.iter().map(|r| r.id).collect();
+                let mode = BuildMode::Incremental { changed_ids };
+                match xycz_site::build(&config, &catalog, changed, mode) {
+                    Err(e) if e.downcast_ref::<FullBuildRequired>().is_some() => {
+                        tracing::info!("{e}");
+                    }
+                    other => return other,
+                }
+            }
             let mut records = StoreRecords::new(store, runtime, &catalog, units);
-            let summary = xycz_site::build(&config, &catalog, &mut records, mode);
+            let summary = xycz_site::build(&config, &catalog, &mut records, BuildMode::Full);
             match records.error.take() {
-                // Pages of records that were not read would have been dropped: the next
-                // build must be full.
+                // A full build from a partial record set would drop pages: report it, and
+                // the next build is full again.
                 Some(error) => Err(error.context("reading the records for the site failed")),
                 None => summary,
             }
@@ -98,7 +109,7 @@ impl SiteBuilder {
         .await
         .context("the site build thread failed")?;
 
-        match summary {
+        match built {
             Ok(summary) => {
                 *built_seq = Some(latest);
                 Ok(summary)
@@ -110,17 +121,65 @@ impl SiteBuilder {
         }
     }
 
-    /// Ids of the records changed after `since` up to `latest`.
-    async fn changed_ids(&self, since: i64, latest: i64) -> Result<HashSet<i64>> {
-        let mut ids = HashSet::new();
+    /// The current version of every record changed after `since` up to `latest`, whatever
+    /// its state.
+    async fn changed_records(
+        &self,
+        since: i64,
+        latest: i64,
+        units: &HashMap<i64, String>,
+    ) -> Result<Vec<PublicRecordInput>> {
+        let mut changed: HashMap<i64, Record> = HashMap::new();
         let mut after = since;
         while after < latest {
             let page = self.store.changes_since(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.changed_seq;
-            ids.extend(page.iter().map(|r| r.id));
+            changed.extend(page.into_iter().map(|r| (r.id, r)));
         }
-        Ok(ids)
+        Ok(changed
+            .into_values()
+            .map(|record| public_input(record, units))
+            .collect())
+    }
+}
+
+/// A stored record as the generator takes it.
+fn public_input(record: Record, units: &HashMap<i64, String>) -> PublicRecordInput {
+    let values = match record.values {
+        Value::Object(map) => map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k, s)),
+                Value::Null => None,
+                other => Some((k, other.to_string())),
+            })
+            .collect(),
+        _ => Default::default(),
+    };
+    let status = match record.state {
+        StoredState::Active => RecordStatus::Active,
+        StoredState::Revoked => RecordStatus::Revoked,
+        StoredState::Deleted => RecordStatus::Deleted,
+    };
+    PublicRecordInput {
+        id: record.id,
+        dataset: record.dataset,
+        unit_name: units.get(&record.unit_id).cloned().unwrap_or_default(),
+        values,
+        state: RecordState {
+            status,
+            ..RecordState::default()
+        },
+        updated_at: chrono::FixedOffset::east_opt(8 * 3600)
+            .map(|tz| {
+                record
+                    .updated_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -155,36 +214,6 @@ impl StoreRecords {
             error: None,
         }
     }
-
-    fn input(&self, record: Record) -> PublicRecordInput {
-        let values = match record.values {
-            Value::Object(map) => map
-                .into_iter()
-                .filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k, s)),
-                    Value::Null => None,
-                    other => Some((k, other.to_string())),
-                })
-                .collect(),
-            _ => Default::default(),
-        };
-        PublicRecordInput {
-            id: record.id,
-            dataset: record.dataset,
-            unit_name: self.units.get(&record.unit_id).cloned().unwrap_or_default(),
-            values,
-            state: RecordState::default(),
-            updated_at: chrono::FixedOffset::east_opt(8 * 3600)
-                .map(|tz| {
-                    record
-                        .updated_at
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default(),
-        }
-    }
 }
 
 impl Iterator for StoreRecords {
@@ -193,7 +222,7 @@ impl Iterator for StoreRecords {
     fn next(&mut self) -> Option<PublicRecordInput> {
         loop {
             if let Some(record) = self.buffer.next() {
-                return Some(self.input(record));
+                return Some(public_input(record, &self.units));
             }
             if self.error.is_some() {
                 return None;
