@@ -277,6 +277,24 @@ fn load_templates(dir: &Path) -> Result<Tera> {
             files.push((path.clone(), Some(name.to_string())));
         }
     }
+    // The console's pages extend the base layout, so they join the same set, named
+    // `console/NAME.html`.
+    let console = dir.join(crate::console::TEMPLATE_DIR);
+    if console.is_dir() {
+        for entry in std::fs::read_dir(&console)
+            .with_context(|| format!("cannot read the templates folder {}", console.display()))?
+        {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_file() && name.ends_with(".html") {
+                let name = format!("{}/{name}", crate::console::TEMPLATE_DIR);
+                files.push((path.clone(), Some(name)));
+            }
+        }
+    }
     let mut tera = Tera::default();
     tera.set_escape_fn(escape_html);
     tera.add_template_files(files)
@@ -425,6 +443,7 @@ impl<'a> Builder<'a> {
         self.build_pages()?;
         self.build_manual()?;
         self.build_publicity_index()?;
+        self.build_console()?;
 
         for (path, template, title, section) in [
             ("search.html", "search.html", "信用查询", "/search.html"),
@@ -441,6 +460,40 @@ impl<'a> Builder<'a> {
             self.emit(path, Kind::Static, String::new(), html.as_bytes())?;
         }
         Ok(())
+    }
+
+    /// The console's pages (templates named `console/*.html`; names starting with `_` are
+    /// partials) and `console/datasets.json`. Needs the template addresses.
+    fn build_console(&mut self) -> Result<()> {
+        let datasets =
+            serde_json::to_value(crate::console::datasets(self.catalog, &self.template_urls))?;
+        let json = serde_json::to_vec(&datasets)?;
+        let prefix = format!("{}/", crate::console::TEMPLATE_DIR);
+        let mut names: Vec<String> = self
+            .tera
+            .get_template_names()
+            .filter(|name| {
+                name.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.starts_with('_'))
+            })
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+
+        for name in names {
+            let meta = PageMeta {
+                title: "数据报送平台",
+                description: "",
+                path: url_of(&name),
+                section: "",
+                html: "",
+            };
+            let mut context = self.page_context(&meta);
+            context.insert("datasets", &datasets);
+            let html = self.render(&name, &context, &name)?;
+            self.emit(&name, Kind::Static, String::new(), html.as_bytes())?;
+        }
+        self.emit("console/datasets.json", Kind::Static, String::new(), &json)
     }
 
     /// The Excel templates, the downloads page and one field page per dataset.

@@ -24,6 +24,7 @@ use xycz_domain::Catalog;
 
 mod build;
 pub mod config;
+mod console;
 mod content;
 pub mod fields;
 pub mod markdown;
