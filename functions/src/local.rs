@@ -45,12 +45,14 @@ impl LocalApp {
         config: Config,
     ) -> Result<LocalApp> {
         let storage = StorageConfig::resolve(data_dir)?;
-        LocalApp::open_with(storage, sources, catalog, config).await
+        let objects = ObjectStore::from_config(&storage.objects).await;
+        LocalApp::open_with(storage, objects, sources, catalog, config).await
     }
 
-    /// Like [`LocalApp::open`], with the storage given.
+    /// Like [`LocalApp::open`], with the storage locations and the object store given.
     pub async fn open_with(
         storage: StorageConfig,
+        objects: ObjectStore,
         sources: &SiteSources,
         catalog: Arc<Catalog>,
         config: Config,
@@ -61,7 +63,6 @@ impl LocalApp {
                 redacted(&storage.database_url)
             )
         })?;
-        let objects = ObjectStore::from_config(&storage.objects).await;
 
         let site = SiteConfig {
             content_dir: sources.content_dir.clone(),
