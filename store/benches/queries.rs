@@ -43,15 +43,21 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
 }
 
 async fn run(records: i64, queries: usize, clients: usize) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    // XYCZ_BENCH_SQLITE_DIR keeps the SQLite file for a look at query plans afterwards.
+    let temp = tempfile::tempdir()?;
+    let dir = match std::env::var_os("XYCZ_BENCH_SQLITE_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => temp.path().to_path_buf(),
+    };
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
     let store = Store::open(&url).await?;
     bench_backend(&store, records, queries, clients).await?;
     store.close().await;
 
-    let pg_url = std::env::var("XYCZ_BENCH_PG_URL")
-        .or_else(|_| std::env::var("XYCZ_TEST_PG_URL"))
-        .ok();
+    let pg_url = ["XYCZ_BENCH_PG_URL", "XYCZ_TEST_PG_URL"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|url| !url.is_empty());
     match pg_url {
         Some(server) => {
             let database = format!("xycz_bench_{}", std::process::id());

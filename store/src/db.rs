@@ -157,6 +157,19 @@ impl Store {
     }
 }
 
+impl Db {
+    /// ` INDEXED BY index` on SQLite, nothing on PostgreSQL.
+    ///
+    /// Lists name the index that matches their order: after ANALYZE, SQLite's planner may
+    /// otherwise pick a skip-scan over a few units and sort the whole date range in a temp tree.
+    pub(crate) fn index_hint(&self, index: &str) -> String {
+        match self {
+            Db::Sqlite(_) => format!(" INDEXED BY {index}"),
+            Db::Postgres(_) => String::new(),
+        }
+    }
+}
+
 /// True for the URLs that select the PostgreSQL backend.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

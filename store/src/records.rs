@@ -530,8 +530,15 @@ impl Store {
         filter: &RecordFilter,
     ) -> Result<Page<RecordSummary, RecordCursor>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
+        let index = match (filter.scope.and_then(Scope::unit_id), &filter.dataset) {
+            (Some(_), Some(_)) => "records_unit_dataset_sort",
+            (Some(_), None) => "records_unit_sort",
+            (None, Some(_)) => "records_dataset_sort",
+            (None, None) => "records_sort",
+        };
         let mut sql = SqlBuilder::new(&format!(
-            "SELECT {RECORD_SUMMARY_COLUMNS} FROM records WHERE 1 = 1"
+            "SELECT {RECORD_SUMMARY_COLUMNS} FROM records{} WHERE 1 = 1",
+            self.db.index_hint(index)
         ));
         if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
             sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
@@ -551,8 +558,14 @@ impl Store {
         if let Some(from) = filter.decided_from {
             sql.push(" AND sort_date >= ").bind(Param::Date(from));
         }
-        if let Some(to) = filter.decided_to {
-            sql.push(" AND sort_date <= ").bind(Param::Date(to));
+        // One upper bound only: with two, SQLite cannot tell which is lower and may start the
+        // index scan at the wrong one.
+        let upper = match (filter.decided_to, filter.after) {
+            (Some(to), Some(after)) => Some(to.min(after.sort_date)),
+            (to, after) => to.or(after.map(|a| a.sort_date)),
+        };
+        if let Some(upper) = upper {
+            sql.push(" AND sort_date <= ").bind(Param::Date(upper));
         }
         if let Some(search) = filter.search.as_deref().map(str::trim) {
             if !search.is_empty() {
@@ -567,10 +580,7 @@ impl Store {
             }
         }
         if let Some(after) = filter.after {
-            // The plain bound on sort_date lets SQLite start the index range at the cursor.
-            sql.push(" AND sort_date <= ")
-                .bind(Param::Date(after.sort_date))
-                .push(" AND (sort_date, id) < (")
+            sql.push(" AND (sort_date, id) < (")
                 .bind(Param::Date(after.sort_date))
                 .push(", ")
                 .bind(Param::Int(after.id))

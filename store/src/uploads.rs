@@ -116,7 +116,15 @@ impl Store {
     /// One page of the upload history, newest first.
     pub async fn list_uploads(&self, filter: &UploadFilter) -> Result<Page<Upload>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut sql = SqlBuilder::new("SELECT * FROM uploads WHERE 1 = 1");
+        let index = match (filter.scope.and_then(Scope::unit_id), &filter.dataset) {
+            (Some(_), Some(_)) => Some("uploads_unit_dataset_id"),
+            (Some(_), None) => Some("uploads_unit_id"),
+            (None, Some(_)) => Some("uploads_dataset_id"),
+            // The primary key already walks ids in order.
+            (None, None) => None,
+        };
+        let hint = index.map_or_else(String::new, |index| self.db.index_hint(index));
+        let mut sql = SqlBuilder::new(&format!("SELECT * FROM uploads{hint} WHERE 1 = 1"));
         if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
             sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
         }

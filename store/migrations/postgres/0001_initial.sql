@@ -57,6 +57,7 @@ CREATE TABLE uploads (
 );
 -- The same file uploaded twice by one unit is answered with the first upload.
 CREATE UNIQUE INDEX uploads_unit_sha256 ON uploads (unit_id, sha256) WHERE status <> 'deleted';
+CREATE INDEX uploads_unit_id ON uploads (unit_id, id);
 CREATE INDEX uploads_unit_dataset_id ON uploads (unit_id, dataset, id);
 CREATE INDEX uploads_dataset_id ON uploads (dataset, id);
 
