@@ -1,0 +1,8 @@
+//! The `records` Lambda function: [`xycz_functions::records_router`] under lambda_http.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    xycz_functions::lambda::init_logging();
+    let state = xycz_functions::AppState::from_lambda_env().await?;
+    xycz_functions::lambda::run(xycz_functions::records_router(state)).await
+}
