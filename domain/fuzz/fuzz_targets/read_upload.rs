@@ -15,7 +15,15 @@ fn catalog() -> &'static Catalog {
     CATALOG.get_or_init(Catalog::builtin)
 }
 
+/// Compound files (`.xls`) are left out: calamine 0.38 panics on some damaged ones (see
+/// `tests/fuzz_regressions.rs`); the checker contains that panic, but libFuzzer stops at any
+/// panic, which would end every run there.
+const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+
 fuzz_target!(|data: &[u8]| {
+    if data.starts_with(CFB_MAGIC) {
+        return;
+    }
     let options = CheckOptions {
         limits: Limits {
             max_inflated_bytes: 16 * 1024 * 1024,
