@@ -168,6 +168,14 @@ impl Db {
             Db::Postgres(_) => String::new(),
         }
     }
+
+    /// A JSON `null` literal of the backend's JSON column type.
+    pub(crate) fn json_null(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "'null'",
+            Db::Postgres(_) => "'null'::jsonb",
+        }
+    }
 }
 
 /// True for the URLs that select the PostgreSQL backend.

@@ -113,7 +113,7 @@ impl Store {
         upload.ok_or(StoreError::NotFound)
     }
 
-    /// One page of the upload history, newest first.
+    /// One page of the upload history, newest first; `report` is null in a list.
     pub async fn list_uploads(&self, filter: &UploadFilter) -> Result<Page<Upload>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let index = match (filter.scope.and_then(Scope::unit_id), &filter.dataset) {
@@ -124,7 +124,14 @@ impl Store {
             (None, None) => None,
         };
         let hint = index.map_or_else(String::new, |index| self.db.index_hint(index));
-        let mut sql = SqlBuilder::new(&format!("SELECT * FROM uploads{hint} WHERE 1 = 1"));
+        // The report can be large; a list leaves it out (null) and `get_upload` has it.
+        let mut sql = SqlBuilder::new(&format!(
+            "SELECT id, unit_id, user_id, dataset, file_name, sha256, size, object_key, status, \
+             row_count, valid_count, invalid_count, imported_count, updated_count, \
+             duplicate_count, {} AS report, created_at, deleted_at, records_withdrawn_at \
+             FROM uploads{hint} WHERE 1 = 1",
+            self.db.json_null()
+        ));
         if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
             sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
         }

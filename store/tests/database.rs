@@ -503,6 +503,22 @@ async fn upload_history_filters_and_pages(env: Env) {
     }
     assert_eq!(ids.len(), 10);
     assert!(ids.windows(2).all(|w| w[0] > w[1]));
+    let listed = store
+        .list_uploads(&UploadFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        listed.items[0].report.is_null(),
+        "lists leave the report out"
+    );
+    let full = store
+        .get_upload(Scope::All, listed.items[0].id)
+        .await
+        .unwrap();
+    assert_eq!(full.report["errors"], serde_json::json!([]));
 
     let penalty = store
         .list_uploads(&UploadFilter {
