@@ -52,6 +52,16 @@
     return china.toISOString().slice(0, 16).replace("T", " ");
   }
 
+  /**
+   * Who did something, by user id: the API gives ids only, so names are known for the signed-in
+   * user and, on the admin page, from the user list.
+   */
+  function userName(id, names) {
+    if (id === null || id === undefined) return "—";
+    if (me && me.user && me.user.id === id) return me.user.username;
+    return (names && names[id]) || "用户 " + id;
+  }
+
   function percent(share) {
     return share === null || share === undefined ? "—" : (share * 100).toFixed(1) + "%";
   }
@@ -124,7 +134,12 @@
     const dialog = $("ask");
     const form = $("ask-form");
     const box = $("ask-reason-box");
-    const area = $("ask-reason");
+    // A password is asked for in a password box, any other text in a text area.
+    const password = input === "password";
+    const area = password ? $("ask-password") : $("ask-reason");
+    $("ask-reason").hidden = password;
+    $("ask-password").hidden = !password;
+    $("ask-reason-label").htmlFor = area.id;
     const error = $("ask-reason-error");
     $("ask-title").textContent = title;
     $("ask-text").textContent = text || "";
@@ -133,8 +148,6 @@
     $("ask-reason-label").textContent = reasonLabel || "撤销原因（必填）";
     area.value = "";
     error.textContent = "";
-    // The same box serves for a password: a textarea would show it.
-    area.style.webkitTextSecurity = input === "password" ? "disc" : "";
     return new Promise((resolve) => {
       function onSubmit(event) {
         const submitter = event.submitter;
@@ -439,6 +452,7 @@
     const opts = options || {};
     let cursors = [null];
     let units = opts.units || {};
+    let users = opts.users || {};
 
     async function load(index) {
       let page;
@@ -489,7 +503,7 @@
         cells.push(
           el("td", {}, datasetTitle(upload.dataset)),
           el("td", {}, upload.file_name),
-          el("td", {}, upload.username || upload.user_name || (upload.user_id ? "用户 " + upload.user_id : "—")),
+          el("td", {}, userName(upload.user_id, users)),
           el("td", { class: "num" }, upload.row_count),
           el("td", { class: "num" }, upload.imported_count),
           el("td", { class: "num" }, upload.updated_count),
@@ -534,7 +548,7 @@
       if (!ok) return;
       try {
         const result = await api("DELETE", `/api/uploads/${upload.id}/records`);
-        say(`已删除上报 ${upload.id} 导入的 ${result.withdrawn} 条数据。`, true);
+        say(`已撤回上报 ${upload.id} 导入的 ${result.withdrawn} 条数据，上传记录保留。`, true);
         await reload();
       } catch (e) {
         say(e.message);
@@ -550,7 +564,7 @@
       if (!ok) return;
       try {
         const result = await api("DELETE", `/api/uploads/${upload.id}`);
-        say(`已删除上报 ${upload.id}，撤回数据 ${result.withdrawn} 条。`, true);
+        say(`已删除上报 ${upload.id} 的上传记录，同时撤回数据 ${result.withdrawn} 条。`, true);
         await reload();
       } catch (e) {
         say(e.message);
@@ -566,6 +580,9 @@
       reload,
       setUnits(map) {
         units = map;
+      },
+      setUsers(map) {
+        users = map;
       },
     };
   }
@@ -912,7 +929,7 @@
       const versions = detail.versions || [];
       const history = el("table", { class: "versions" },
         el("caption", {}, "历史版本"),
-        el("thead", {}, el("tr", {}, ["版本", "时间", "来源", "修改的字段"].map((h) => el("th", { scope: "col" }, h)))),
+        el("thead", {}, el("tr", {}, ["版本", "时间", "经办人", "来源", "修改的字段"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, versions.map((v, i) => {
           const before = i > 0 ? versions[i - 1].values || {} : null;
           const after = v.values || {};
@@ -924,6 +941,7 @@
           return el("tr", {},
             el("td", { class: "num" }, v.version),
             el("td", {}, timeText(v.created_at)),
+            el("td", {}, userName(v.user_id)),
             el("td", {}, v.upload_id ? `上报 ${v.upload_id}` : "手工录入或修改"),
             el("td", {}, changed.join("；")));
         })));
@@ -962,6 +980,8 @@
       throw e;
     }
     $("admin").hidden = false;
+    /** The list of every unit's uploads, made once the units are known. */
+    let uploads = null;
     const unitNames = Object.fromEntries(units.map((u) => [u.id, u.name]));
 
     function renderUnits() {
@@ -980,6 +1000,7 @@
 
     async function loadUsers() {
       const users = (await api("GET", "/api/admin/users")).items;
+      if (uploads) uploads.setUsers(Object.fromEntries(users.map((u) => [u.id, u.username])));
       $("user-list").replaceChildren(el("table", { class: "users" },
         el("caption", {}, `用户 ${users.length} 个`),
         el("thead", {}, el("tr", {}, ["用户名", "单位", "角色", "状态", "操作"].map((h) => el("th", { scope: "col" }, h)))),
@@ -1139,14 +1160,15 @@
     });
 
     renderUnits();
-    const uploads = uploadList($("admin-upload-list"), async (cursor) =>
+    uploads = uploadList($("admin-upload-list"), async (cursor) =>
       api("GET", "/api/admin/uploads" + query({ unit: $("admin-upload-unit").value, before: cursor, limit: 20 })),
     { admin: true, units: unitNames, caption: "全部单位的上报" });
     $("admin-upload-filter").addEventListener("submit", (event) => {
       event.preventDefault();
       uploads.reload();
     });
-    await Promise.all([loadStats(), loadUsers(), uploads.reload()]);
+    await Promise.all([loadStats(), loadUsers()]);
+    await uploads.reload();
   }
 
   const PAGES = {
