@@ -99,7 +99,7 @@ pub(crate) async fn get(
     let mut body = list_item(&upload);
     if let Some(object) = body.as_object_mut() {
         object.insert("report".into(), upload.report.clone());
-        let result = answer(&upload, false).map_or_else(|e| e.body(), |a| a);
+        let result = answer(&upload, false).unwrap_or_else(|e| e.body());
         object.insert("result".into(), result);
     }
     Ok(Json(body))
