@@ -1019,7 +1019,7 @@
     async function resetPassword(user) {
       const password = await ask({
         title: `重置 ${user.username} 的密码`,
-        text: "输入新的密码，告知用户后请其登录后自行修改。",
+        text: "输入新的密码（至少 10 个字符），并告知该用户。",
         ok: "重置密码",
         reason: true,
         reasonLabel: "新密码（必填）",
