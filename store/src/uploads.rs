@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::audit::{page, write_audit, AuditEvent};
-use crate::db::{bind_params, with_pool, Param, SqlBuilder, Store};
+use crate::db::{bind_params, with_pool, BeginWrite, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{Actor, NewUpload, Page, Scope, Upload, UploadStatus};
 use crate::records::MAX_PAGE_SIZE;
@@ -174,7 +174,8 @@ impl Store {
         let now = self.now();
         let lookup = scoped_upload(scope, id);
         let deleted: Upload = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            // Reads before it writes: take the write lock first (see `BeginWrite`).
+            let mut tx = pool.begin_write().await?;
             let current: Upload = bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
                 .fetch_optional(&mut *tx)
                 .await?
