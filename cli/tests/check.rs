@@ -168,7 +168,13 @@ fn the_error_workbook_holds_the_invalid_rows_with_reasons() {
 fn limits_come_from_the_environment() {
     let file = fixture("penalty_sample.xlsx");
     let out = Command::new(env!("CARGO_BIN_EXE_xycz"))
-        .args(["check", "--dataset", "penalty", file.to_str().unwrap(), "--json"])
+        .args([
+            "check",
+            "--dataset",
+            "penalty",
+            file.to_str().unwrap(),
+            "--json",
+        ])
         .env("XYCZ_LIMIT_ROWS", "5")
         .output()
         .unwrap();

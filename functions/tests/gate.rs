@@ -8,7 +8,10 @@ use xycz_functions::{Cidr, Config};
 
 fn config(allowed: &str, proxies: &str) -> Config {
     let parse = |list: &str| -> Vec<Cidr> {
-        list.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+        list.split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect()
     };
     let mut config = Config::local();
     config.allowed_networks = parse(allowed);
@@ -19,12 +22,17 @@ fn config(allowed: &str, proxies: &str) -> Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_outside_the_extranet_are_refused() {
     // Only the extranet: the loopback caller is outside, whatever it claims.
-    let platform = start(Backend::Sqlite, config("10.20.0.0/16", "")).await.unwrap();
+    let platform = start(Backend::Sqlite, config("10.20.0.0/16", ""))
+        .await
+        .unwrap();
     let mut client = platform.client();
     let response = client.get("/api/me").await;
     assert_eq!(response.status, 403);
     assert_eq!(response.json()["code"], "network_denied");
-    assert!(response.json()["message"].as_str().unwrap().contains("政务外网"));
+    assert!(response.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("政务外网"));
 
     client.extra_headers = vec![("accept".into(), "text/html".into())];
     let page = client.get("/api/openapi.json").await;
@@ -40,13 +48,23 @@ async fn callers_outside_the_extranet_are_refused() {
     platform.finish().await;
 
     // Behind a trusted proxy on loopback, the forwarded client address decides.
-    let platform = start(Backend::Sqlite, config("10.20.0.0/16", "127.0.0.1/32")).await.unwrap();
+    let platform = start(Backend::Sqlite, config("10.20.0.0/16", "127.0.0.1/32"))
+        .await
+        .unwrap();
     let mut client = platform.client();
     client.extra_headers = vec![("x-forwarded-for".into(), "10.20.3.4".into())];
     assert_eq!(client.get("/api/openapi.json").await.status, 200);
     client.extra_headers = vec![("x-forwarded-for".into(), "10.20.3.4, 198.51.100.7".into())];
-    assert_eq!(client.get("/api/openapi.json").await.status, 403, "the nearest untrusted hop counts");
+    assert_eq!(
+        client.get("/api/openapi.json").await.status,
+        403,
+        "the nearest untrusted hop counts"
+    );
     client.extra_headers = vec![];
-    assert_eq!(client.get("/api/openapi.json").await.status, 403, "the proxy itself is not on the extranet");
+    assert_eq!(
+        client.get("/api/openapi.json").await.status,
+        403,
+        "the proxy itself is not on the extranet"
+    );
     platform.finish().await;
 }
