@@ -68,8 +68,8 @@ fn build(datasets: Option<&Path>, args: &BuildArgs) -> Result<()> {
         None => Vec::new(),
     };
     let mut config = SiteConfig {
-        content_dir: args.content.clone(),
-        templates_dir: args.templates.clone(),
+        content_dir: crate::site_source(&args.content),
+        templates_dir: crate::site_source(&args.templates),
         output_dir: args.out.clone(),
         quiet: args.quiet,
         ..SiteConfig::default()

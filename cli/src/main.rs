@@ -82,3 +82,20 @@ fn init_logging(serving: bool) {
         .with_writer(std::io::stderr)
         .init();
 }
+
+/// A site source folder (`content`, `templates`) as given, or, when a relative one is not in
+/// the current folder, the one in the checkout this binary was built from: `xycz serve` then
+/// works from any folder on the machine it was built on.
+pub(crate) fn site_source(dir: &std::path::Path) -> PathBuf {
+    if dir.is_absolute() || dir.exists() {
+        return dir.to_path_buf();
+    }
+    let built_from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
+    if built_from.exists() {
+        built_from
+    } else {
+        dir.to_path_buf()
+    }
+}

@@ -71,8 +71,8 @@ async fn serve(datasets: Option<&Path>, args: ServeArgs) -> Result<()> {
     let catalog = Arc::new(Catalog::load(datasets)?);
     let config = Config::from_env(CookieSecurity::ExceptLoopbackHttp)?;
     let sources = SiteSources {
-        content_dir: args.content.clone(),
-        templates_dir: args.templates.clone(),
+        content_dir: crate::site_source(&args.content),
+        templates_dir: crate::site_source(&args.templates),
     };
     eprintln!("正在迁移数据库并生成网站……");
     let app = LocalApp::open(&args.data, &sources, catalog, config).await?;
