@@ -82,24 +82,25 @@ fn licence_for_person(changes: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn csv(dataset: &str, rows: &[BTreeMap<String, String>]) -> Vec<u8> {
-    let catalog = Catalog::builtin();
-    let labels: Vec<&str> = catalog
-        .get(dataset)
-        .unwrap()
-        .template_fields()
-        .map(|f| f.label.as_str())
-        .collect();
+    let labels = template_labels(dataset);
     let mut out = csv_writer();
     out.write_record(&labels).unwrap();
     for row in rows {
         out.write_record(
             labels
                 .iter()
-                .map(|l| row.get(*l).map(String::as_str).unwrap_or("")),
+                .map(|l| row.get(l).map(String::as_str).unwrap_or("")),
         )
         .unwrap();
     }
     out.into_inner().unwrap()
+}
+
+/// The dataset's template labels, in template order.
+fn template_labels(dataset: &str) -> Vec<String> {
+    let catalog = Catalog::builtin();
+    let fields = catalog.get(dataset).unwrap().template_fields();
+    fields.map(|f| f.label.clone()).collect()
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
@@ -612,13 +613,8 @@ fn a_repeated_natural_key_is_an_error_on_the_later_row() {
 
 #[test]
 fn unknown_columns_are_warnings_and_columns_may_come_in_any_order() {
-    let catalog = Catalog::builtin();
-    let mut labels: Vec<&str> = catalog
-        .get("penalty")
-        .unwrap()
-        .template_fields()
-        .map(|f| f.label.as_str())
-        .collect();
+    let owned = template_labels("penalty");
+    let mut labels: Vec<&str> = owned.iter().map(String::as_str).collect();
     labels.reverse();
     let row = penalty(&[]);
     let mut out = csv_writer();
@@ -682,13 +678,8 @@ fn a_file_for_another_dataset_has_no_matching_header() {
 
 /// Writes a one-row penalty workbook with typed cells.
 fn penalty_xlsx(write: impl Fn(&mut rust_xlsxwriter::Worksheet, &[&str])) -> Vec<u8> {
-    let catalog = Catalog::builtin();
-    let labels: Vec<&str> = catalog
-        .get("penalty")
-        .unwrap()
-        .template_fields()
-        .map(|f| f.label.as_str())
-        .collect();
+    let labels = template_labels("penalty");
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     let row = penalty(&[]);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -754,13 +745,8 @@ fn amount_cells_lose_their_float_noise_and_dates_read_as_cells_and_serials() {
 
 #[test]
 fn a_title_row_and_marked_headers_are_found() {
-    let catalog = Catalog::builtin();
-    let labels: Vec<&str> = catalog
-        .get("penalty")
-        .unwrap()
-        .template_fields()
-        .map(|f| f.label.as_str())
-        .collect();
+    let labels = template_labels("penalty");
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     let row = penalty(&[]);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
