@@ -4,6 +4,8 @@
 //! Nothing is ever deleted: a change adds a version or changes the state, and every change
 //! takes the next `changed_seq` so the site generator can rebuild incrementally.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -19,9 +21,6 @@ use crate::model::{
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 const NEXT_SEQ: &str = "SELECT COALESCE(MAX(changed_seq), 0) FROM records";
-
-const FIND_BY_KEY: &str = "SELECT id, version, state, content_hash FROM records \
-     WHERE unit_id = $1 AND dataset = $2 AND natural_key = $3";
 
 /// Filters of the record list; rows come newest first by decision date (`sort_date`), then id.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,6 +71,22 @@ fn plan_change(existing: Option<Existing>, content_hash: &str) -> Change {
     }
 }
 
+/// The order of an import: round `n` holds the indexes of the `n`-th row of each natural key, so
+/// a key given twice is compared with what the round before it wrote.
+fn import_rounds(records: &[NewRecord]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let count = seen.entry(record.natural_key.as_str()).or_insert(0);
+        if rounds.len() <= *count {
+            rounds.push(Vec::new());
+        }
+        rounds[*count].push(i);
+        *count += 1;
+    }
+    rounds
+}
+
 /// Where a version comes from.
 #[derive(Clone, Copy, Debug)]
 struct Origin {
@@ -95,36 +110,126 @@ impl Origin {
 /// China Standard Time, UTC+8.
 const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
 
-fn record_insert(
-    unit_id: i64,
-    dataset: &str,
-    record: &NewRecord,
-    content_hash: &str,
+/// Rows per multi-row statement of an import: 13 parameters a row stays far below SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters.
+const IMPORT_CHUNK: usize = 500;
+
+/// A new record row: the record, its content hash and its `changed_seq`.
+struct NewRow<'a> {
+    record: &'a NewRecord,
+    hash: &'a str,
     seq: i64,
-    origin: Origin,
-) -> SqlBuilder {
-    SqlBuilder::statement(
+}
+
+/// `INSERT INTO records ... RETURNING id, changed_seq` for `rows` (at least one). The caller maps
+/// ids back through `changed_seq`, which is unique, since neither backend promises the order
+/// of returned rows.
+fn records_insert(unit_id: i64, dataset: &str, rows: &[NewRow<'_>], origin: Origin) -> SqlBuilder {
+    let mut sql = SqlBuilder::new(
         "INSERT INTO records (unit_id, dataset, natural_key, version, state, upload_id, \
          subject_name, subject_code, doc_no, decision_date, sort_date, field_values, \
-         content_hash, changed_seq, created_at, updated_at) \
-         VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8, $13, $9, $10, $11, $12, $12) \
-         RETURNING id",
-        vec![
-            Param::Int(unit_id),
-            Param::Text(dataset.to_owned()),
-            Param::Text(record.natural_key.clone()),
-            Param::OptInt(origin.upload_id),
-            Param::Text(record.subject_name.clone()),
-            Param::OptText(record.subject_code.clone()),
-            Param::OptText(record.doc_no.clone()),
-            Param::OptDate(record.decision_date),
-            Param::Json(record.values.clone()),
-            Param::Text(content_hash.to_owned()),
-            Param::Int(seq),
-            Param::Time(origin.at),
-            Param::Date(origin.sort_date(record)),
-        ],
-    )
+         content_hash, changed_seq, created_at, updated_at) VALUES ",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let record = row.record;
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(Param::Int(unit_id))
+            .push(", ")
+            .bind(Param::Text(dataset.to_owned()))
+            .push(", ")
+            .bind(Param::Text(record.natural_key.clone()))
+            .push(", 1, 'active', ")
+            .bind(Param::OptInt(origin.upload_id))
+            .push(", ")
+            .bind(Param::Text(record.subject_name.clone()))
+            .push(", ")
+            .bind(Param::OptText(record.subject_code.clone()))
+            .push(", ")
+            .bind(Param::OptText(record.doc_no.clone()))
+            .push(", ")
+            .bind(Param::OptDate(record.decision_date))
+            .push(", ")
+            .bind(Param::Date(origin.sort_date(record)))
+            .push(", ")
+            .bind(Param::Json(record.values.clone()))
+            .push(", ")
+            .bind(Param::Text(row.hash.to_owned()))
+            .push(", ")
+            .bind(Param::Int(row.seq))
+            .push(", ")
+            .bind(Param::Time(origin.at))
+            .push(", ")
+            .bind(Param::Time(origin.at))
+            .push(")");
+    }
+    sql.push(" RETURNING id, changed_seq");
+    sql
+}
+
+/// A version row: record id, version number, content and its hash.
+struct VersionRow<'a> {
+    record_id: i64,
+    version: i64,
+    record: &'a NewRecord,
+    hash: &'a str,
+}
+
+/// `INSERT INTO record_versions` for `rows` (at least one).
+fn versions_insert(rows: &[VersionRow<'_>], origin: Origin) -> SqlBuilder {
+    let mut sql = SqlBuilder::new(
+        "INSERT INTO record_versions (record_id, version, natural_key, subject_name, \
+         subject_code, doc_no, decision_date, field_values, content_hash, upload_id, user_id, \
+         created_at) VALUES ",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let record = row.record;
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(Param::Int(row.record_id))
+            .push(", ")
+            .bind(Param::Int(row.version))
+            .push(", ")
+            .bind(Param::Text(record.natural_key.clone()))
+            .push(", ")
+            .bind(Param::Text(record.subject_name.clone()))
+            .push(", ")
+            .bind(Param::OptText(record.subject_code.clone()))
+            .push(", ")
+            .bind(Param::OptText(record.doc_no.clone()))
+            .push(", ")
+            .bind(Param::OptDate(record.decision_date))
+            .push(", ")
+            .bind(Param::Json(record.values.clone()))
+            .push(", ")
+            .bind(Param::Text(row.hash.to_owned()))
+            .push(", ")
+            .bind(Param::OptInt(origin.upload_id))
+            .push(", ")
+            .bind(Param::OptInt(origin.user_id))
+            .push(", ")
+            .bind(Param::Time(origin.at))
+            .push(")");
+    }
+    sql
+}
+
+/// `SELECT natural_key, id, version, state, content_hash` of the stored records of a unit and
+/// dataset whose keys are among `keys` (at least one).
+fn stored_by_keys(unit_id: i64, dataset: &str, keys: &[&str]) -> SqlBuilder {
+    let mut sql = SqlBuilder::new(
+        "SELECT natural_key, id, version, state, content_hash FROM records WHERE unit_id = ",
+    );
+    sql.bind(Param::Int(unit_id))
+        .push(" AND dataset = ")
+        .bind(Param::Text(dataset.to_owned()))
+        .push(" AND natural_key IN (");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Param::Text((*key).to_owned()));
+    }
+    sql.push(")");
+    sql
 }
 
 /// Makes `record` the current version `version` of record `id`; a withdrawn record comes back.
@@ -160,34 +265,6 @@ fn record_update(
     )
 }
 
-fn version_insert(
-    record_id: i64,
-    version: i64,
-    record: &NewRecord,
-    content_hash: &str,
-    origin: Origin,
-) -> SqlBuilder {
-    SqlBuilder::statement(
-        "INSERT INTO record_versions (record_id, version, natural_key, subject_name, \
-         subject_code, doc_no, decision_date, field_values, content_hash, upload_id, user_id, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        vec![
-            Param::Int(record_id),
-            Param::Int(version),
-            Param::Text(record.natural_key.clone()),
-            Param::Text(record.subject_name.clone()),
-            Param::OptText(record.subject_code.clone()),
-            Param::OptText(record.doc_no.clone()),
-            Param::OptDate(record.decision_date),
-            Param::Json(record.values.clone()),
-            Param::Text(content_hash.to_owned()),
-            Param::OptInt(origin.upload_id),
-            Param::OptInt(origin.user_id),
-            Param::Time(origin.at),
-        ],
-    )
-}
-
 /// `SELECT * FROM records WHERE id = $1`, limited to the scope's unit.
 fn scoped_record(scope: Scope, id: i64) -> SqlBuilder {
     let mut sql = SqlBuilder::new("SELECT * FROM records WHERE id = ");
@@ -215,50 +292,118 @@ impl Store {
             user_id: actor.user_id,
             at: self.now(),
         };
+        let hashes: Vec<String> = records.iter().map(NewRecord::content_hash).collect();
         let mut counts = ImportCounts::default();
 
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let mut seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
 
-            for record in records {
-                let hash = record.content_hash();
-                let existing: Option<Existing> = sqlx::query_as(FIND_BY_KEY)
-                    .bind(unit_id)
-                    .bind(dataset)
-                    .bind(&record.natural_key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-
-                match plan_change(existing, &hash) {
-                    Change::Duplicate => counts.duplicates += 1,
-                    Change::Insert => {
-                        seq += 1;
-                        let insert = record_insert(unit_id, dataset, record, &hash, seq, origin);
-                        let id: i64 = bind_params!(sqlx::query_scalar(&insert.sql), &insert.params)
-                            .fetch_one(&mut *tx)
+            for round in import_rounds(records) {
+                // What is stored under this round's keys, read before the round writes.
+                let mut stored: HashMap<String, Existing> = HashMap::with_capacity(round.len());
+                for chunk in round.chunks(IMPORT_CHUNK) {
+                    let keys: Vec<&str> = chunk
+                        .iter()
+                        .map(|&i| records[i].natural_key.as_str())
+                        .collect();
+                    let lookup = stored_by_keys(unit_id, dataset, &keys);
+                    let rows: Vec<(String, i64, i64, String, String)> =
+                        bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
+                            .fetch_all(&mut *tx)
                             .await?;
-                        execute!(&mut *tx, version_insert(id, 1, record, &hash, origin))?;
-                        counts.imported += 1;
-                    }
-                    Change::NewVersion {
-                        id,
-                        version,
-                        restore,
-                    } => {
-                        seq += 1;
-                        let version = version + 1;
-                        execute!(
-                            &mut *tx,
-                            record_update(id, version, record, &hash, seq, origin)
-                        )?;
-                        execute!(&mut *tx, version_insert(id, version, record, &hash, origin))?;
-                        if restore {
+                    stored.extend(
+                        rows.into_iter().map(|(key, id, version, state, hash)| {
+                            (key, (id, version, state, hash))
+                        }),
+                    );
+                }
+
+                let mut inserts = Vec::new();
+                let mut updates = Vec::new();
+                for &i in &round {
+                    let existing = stored.remove(&records[i].natural_key);
+                    match plan_change(existing, &hashes[i]) {
+                        Change::Duplicate => counts.duplicates += 1,
+                        Change::Insert => {
+                            seq += 1;
+                            inserts.push(NewRow {
+                                record: &records[i],
+                                hash: &hashes[i],
+                                seq,
+                            });
                             counts.imported += 1;
-                        } else {
-                            counts.updated += 1;
+                        }
+                        Change::NewVersion {
+                            id,
+                            version,
+                            restore,
+                        } => {
+                            seq += 1;
+                            updates.push((
+                                seq,
+                                VersionRow {
+                                    record_id: id,
+                                    version: version + 1,
+                                    record: &records[i],
+                                    hash: &hashes[i],
+                                },
+                            ));
+                            if restore {
+                                counts.imported += 1;
+                            } else {
+                                counts.updated += 1;
+                            }
                         }
                     }
+                }
+
+                for chunk in inserts.chunks(IMPORT_CHUNK) {
+                    let insert = records_insert(unit_id, dataset, chunk, origin);
+                    let created: HashMap<i64, i64> =
+                        bind_params!(sqlx::query_as(&insert.sql), &insert.params)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map(|(id, seq): (i64, i64)| (seq, id))
+                            .collect();
+                    let versions = chunk
+                        .iter()
+                        .map(|row| {
+                            let record_id = *created.get(&row.seq).ok_or_else(|| {
+                                StoreError::Database(sqlx::Error::Protocol(format!(
+                                    "the insert returned no record for changed_seq {}",
+                                    row.seq
+                                )))
+                            })?;
+                            Ok(VersionRow {
+                                record_id,
+                                version: 1,
+                                record: row.record,
+                                hash: row.hash,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    execute!(&mut *tx, versions_insert(&versions, origin))?;
+                }
+
+                for (row_seq, row) in &updates {
+                    execute!(
+                        &mut *tx,
+                        record_update(
+                            row.record_id,
+                            row.version,
+                            row.record,
+                            row.hash,
+                            *row_seq,
+                            origin
+                        )
+                    )?;
+                }
+                let versions: Vec<VersionRow<'_>> =
+                    updates.into_iter().map(|(_, row)| row).collect();
+                for chunk in versions.chunks(IMPORT_CHUNK) {
+                    execute!(&mut *tx, versions_insert(chunk, origin))?;
                 }
             }
 
@@ -318,12 +463,23 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
 
-            let insert = record_insert(unit_id, dataset, record, &hash, seq + 1, origin);
-            let id: i64 = bind_params!(sqlx::query_scalar(&insert.sql), &insert.params)
+            let row = NewRow {
+                record,
+                hash: &hash,
+                seq: seq + 1,
+            };
+            let insert = records_insert(unit_id, dataset, &[row], origin);
+            let (id, _): (i64, i64) = bind_params!(sqlx::query_as(&insert.sql), &insert.params)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(conflict_on_unique("记录"))?;
-            execute!(&mut *tx, version_insert(id, 1, record, &hash, origin))?;
+            let version = VersionRow {
+                record_id: id,
+                version: 1,
+                record,
+                hash: &hash,
+            };
+            execute!(&mut *tx, versions_insert(&[version], origin))?;
 
             let event = AuditEvent::new(actor, "record.create")
                 .unit(unit_id)
@@ -374,7 +530,13 @@ impl Store {
                 record_update(id, version, record, &hash, seq + 1, origin)
             )
             .map_err(conflict_on_unique("记录"))?;
-            execute!(&mut *tx, version_insert(id, version, record, &hash, origin))?;
+            let row = VersionRow {
+                record_id: id,
+                version,
+                record,
+                hash: &hash,
+            };
+            execute!(&mut *tx, versions_insert(&[row], origin))?;
 
             let event = AuditEvent::new(actor, "record.modify")
                 .unit(current.unit_id)
@@ -601,6 +763,24 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_keys_go_to_later_rounds() {
+        let row = |key: &str| NewRecord {
+            natural_key: key.to_owned(),
+            subject_name: String::new(),
+            subject_code: None,
+            doc_no: None,
+            decision_date: None,
+            values: json!({}),
+        };
+        let rows = [row("a"), row("b"), row("a"), row("c"), row("a"), row("b")];
+        assert_eq!(
+            import_rounds(&rows),
+            vec![vec![0, 1, 3], vec![2, 5], vec![4]]
+        );
+        assert!(import_rounds(&[]).is_empty());
+    }
 
     #[test]
     fn plans_follow_the_stored_state() {

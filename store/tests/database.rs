@@ -13,6 +13,7 @@ use xycz_store::{
 
 both_backends!(
     import_counts_inserts_updates_and_duplicates,
+    large_imports_keep_every_row_and_repeated_keys,
     revoke_keeps_the_record,
     withdraw_marks_records_deleted_and_reimport_restores,
     manual_entry_and_modification_keep_versions,
@@ -102,6 +103,79 @@ async fn import_counts_inserts_updates_and_duplicates(env: Env) {
     assert_eq!(imports[0].upload_id, Some(second.id));
     assert_eq!(imports[0].address.as_deref(), Some("10.1.2.3"));
     assert_eq!(imports[0].user_id, Some(user.id));
+}
+
+/// An import larger than one statement's batch, with a key given twice in the same upload: every
+/// row lands once, with its own content in its version, and the repeated key becomes a version.
+async fn large_imports_keep_every_row_and_repeated_keys(env: Env) {
+    let store = &env.store;
+    let unit = unit(store, UNIT_A_CODE, "市场监管局").await;
+    let user = user(store, &unit, "reporter", Role::Reporter).await;
+    let first = upload(store, &user, "penalty", "sha-large-1").await;
+
+    let mut rows: Vec<NewRecord> = (1..=1203)
+        .map(|n| record(n, date(2024, 1 + n % 12, 1 + n % 28), &format!("罚款{n}")))
+        .collect();
+    let mut repeated = rows[7].clone();
+    repeated.values = serde_json::json!({ "处罚内容": "第二次" });
+    rows.push(repeated);
+    rows.push(rows[8].clone());
+    let counts = store
+        .import_records(&actor(&user), unit.id, first.id, "penalty", &rows)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.imported, counts.updated, counts.duplicates),
+        (1203, 1, 1)
+    );
+
+    for n in [1u32, 8, 500, 501, 1203] {
+        let page = store
+            .list_records(&RecordFilter {
+                search: Some(format!("长治市第{n}商贸有限公司")),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "record {n}");
+        let detail = store
+            .get_record(Scope::All, page.items[0].id)
+            .await
+            .unwrap();
+        let contents: Vec<&str> = detail
+            .versions
+            .iter()
+            .map(|v| v.values["处罚内容"].as_str().unwrap())
+            .collect();
+        let expected = if n == 8 {
+            vec!["罚款8".to_owned(), "第二次".to_owned()]
+        } else {
+            vec![format!("罚款{n}")]
+        };
+        assert_eq!(contents, expected, "record {n}");
+        assert_eq!(detail.record.version, expected.len() as i64);
+        assert_eq!(
+            detail.record.values["处罚内容"],
+            expected[expected.len() - 1].as_str()
+        );
+        assert_eq!(
+            detail.record.doc_no.as_deref(),
+            Some(format!("长罚〔2024〕{n}号").as_str())
+        );
+    }
+
+    // The same rows again: all duplicates but the repeated key, whose two rows each differ from
+    // the version stored before them.
+    let second = upload(store, &user, "penalty", "sha-large-2").await;
+    let counts = store
+        .import_records(&actor(&user), unit.id, second.id, "penalty", &rows)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.imported, counts.updated, counts.duplicates),
+        (0, 2, 1203)
+    );
 }
 
 async fn revoke_keeps_the_record(env: Env) {
