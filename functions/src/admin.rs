@@ -184,6 +184,63 @@ pub(crate) async fn set_active(
     Ok(Json(json!(user)))
 }
 
+/// `POST /api/admin/users/{id}/unlock`: lifts a lockout after too many failed logins (解锁).
+pub(crate) async fn unlock(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
+    let user = state.store().unlock_user(&session.actor(), id).await?;
+    Ok(Json(json!(user)))
+}
+
+/// `GET /api/admin/uscc-exceptions`: the accepted 统一社会信用代码 that fail their check digit.
+pub(crate) async fn list_uscc_exceptions(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "items": state.store().list_uscc_exceptions().await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UsccExceptionRequest {
+    code: String,
+    note: String,
+}
+
+/// `POST /api/admin/uscc-exceptions`: accepts an early pilot code whose check digit fails.
+pub(crate) async fn add_uscc_exception(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    JsonBody(body): JsonBody<UsccExceptionRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let code = normalize::code(&body.code);
+    let note = body.note.trim();
+    if note.is_empty() {
+        return Err(ApiError::BadRequest("请填写说明（例如核实的依据）".into()));
+    }
+    match checkdigit::uscc(&code) {
+        Err(checkdigit::CodeFault::CheckDigit) => {}
+        Ok(()) => {
+            return Err(ApiError::BadRequest(format!(
+                "“{code}”能通过校验，不需要登记为例外"
+            )))
+        }
+        Err(_) => {
+            return Err(ApiError::BadRequest(format!(
+                "“{code}”不是 18 位统一社会信用代码，只有校验位不符的代码可以登记为例外"
+            )))
+        }
+    }
+    let added = state
+        .store()
+        .add_uscc_exception(&session.actor(), &code, note)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(added))))
+}
+
 /// `GET /api/admin/uploads`: every unit's uploads (`unit` filters one).
 pub(crate) async fn list_uploads(
     State(state): State<AppState>,
@@ -192,7 +249,7 @@ pub(crate) async fn list_uploads(
 ) -> Result<Json<Value>, ApiError> {
     let filter = query.filter(Scope::All)?;
     let page = state.store().list_uploads(&filter).await?;
-    Ok(Json(page_body(&page)))
+    Ok(Json(page_body(state.store(), &page).await?))
 }
 
 /// `GET /api/admin/stats`: per unit and dataset.

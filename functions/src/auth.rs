@@ -242,6 +242,36 @@ pub(crate) async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], crate::error::ok_body()).into_response())
 }
 
+#[derive(Deserialize)]
+pub(crate) struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/password`: the signed-in user changes their own password (修改密码). This
+/// session stays open; the user's other sessions end.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<Json<Value>, ApiError> {
+    if body.new_password == body.old_password {
+        return Err(ApiError::BadRequest("新密码不能与原密码相同".into()));
+    }
+    state
+        .store()
+        .change_own_password(
+            &session.actor(),
+            session.user.id,
+            &body.old_password,
+            &body.new_password,
+            &session.token,
+            &state.config().auth,
+        )
+        .await?;
+    Ok(crate::error::ok_body())
+}
+
 /// `GET /api/me`
 pub(crate) async fn me(
     State(state): State<AppState>,

@@ -8,7 +8,9 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use xycz_store::{Page, Scope, Upload, UploadFilter, UploadStatus};
+use std::collections::HashMap;
+
+use xycz_store::{Page, Scope, Store, Upload, UploadFilter, UploadResult, UploadStatus};
 
 use crate::auth::Session;
 use crate::checked::{china_day, china_midnight};
@@ -23,8 +25,11 @@ const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Filters of the upload list.
 #[derive(Deserialize, Default)]
 pub(crate) struct UploadQuery {
+    /// One dataset, or several separated by commas (a menu's group).
     dataset: Option<String>,
     status: Option<String>,
+    /// What the check came to: `passed` (全部通过), `partial` (部分有误), `failed` (无法导入).
+    result: Option<String>,
     /// First day (China time), inclusive.
     from: Option<NaiveDate>,
     /// Last day (China time), inclusive.
@@ -46,14 +51,35 @@ impl UploadQuery {
                 ))
             })?),
         };
+        let result = match self.result.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some("passed") => Some(UploadResult::Passed),
+            Some("partial") => Some(UploadResult::Partial),
+            Some("failed") => Some(UploadResult::Failed),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "未知的校验结果“{other}”（可选：passed 全部通过、partial 部分有误、failed 无法导入）"
+                )))
+            }
+        };
+        let datasets: Vec<String> = self
+            .dataset
+            .iter()
+            .flat_map(|d| d.split(','))
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect();
         let scope = match (scope, self.unit) {
             (Scope::All, Some(unit)) => Scope::Unit(unit),
             (scope, _) => scope,
         };
         Ok(UploadFilter {
             scope: Some(scope),
-            dataset: self.dataset.clone().filter(|d| !d.is_empty()),
+            dataset: None,
+            datasets,
             status,
+            result,
             created_from: self.from.map(china_midnight),
             created_to: self.to.and_then(|to| to.succ_opt()).map(china_midnight),
             before_id: self.before,
@@ -62,20 +88,25 @@ impl UploadQuery {
     }
 }
 
-/// An upload in a list: everything but the report.
-fn list_item(upload: &Upload) -> Value {
+/// An upload in a list: everything but the report, with the uploader's `username` (经办人).
+fn list_item(upload: &Upload, usernames: &HashMap<i64, String>) -> Value {
     let mut item = serde_json::to_value(upload).unwrap_or_default();
     if let Some(object) = item.as_object_mut() {
         object.remove("report");
+        let username = upload.user_id.and_then(|id| usernames.get(&id));
+        object.insert("username".into(), json!(username));
     }
     item
 }
 
-pub(crate) fn page_body(page: &Page<Upload>) -> Value {
-    json!({
-        "items": page.items.iter().map(list_item).collect::<Vec<_>>(),
+/// A page of uploads as the API answers it.
+pub(crate) async fn page_body(store: &Store, page: &Page<Upload>) -> Result<Value, ApiError> {
+    let ids: Vec<i64> = page.items.iter().filter_map(|u| u.user_id).collect();
+    let usernames = store.usernames(&ids).await?;
+    Ok(json!({
+        "items": page.items.iter().map(|u| list_item(u, &usernames)).collect::<Vec<_>>(),
         "next_cursor": page.next_cursor,
-    })
+    }))
 }
 
 /// `GET /api/uploads`
@@ -86,7 +117,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let filter = query.filter(session.scope())?;
     let page = state.store().list_uploads(&filter).await?;
-    Ok(Json(page_body(&page)))
+    Ok(Json(page_body(state.store(), &page).await?))
 }
 
 /// `GET /api/uploads/{id}`: the upload and its report.
@@ -95,8 +126,10 @@ pub(crate) async fn get(
     session: Session,
     Id(id): Id,
 ) -> Result<Json<Value>, ApiError> {
-    let upload = state.store().get_upload(session.scope(), id).await?;
-    let mut body = list_item(&upload);
+    let store = state.store();
+    let upload = store.get_upload(session.scope(), id).await?;
+    let usernames = store.usernames(upload.user_id.as_slice()).await?;
+    let mut body = list_item(&upload, &usernames);
     if let Some(object) = body.as_object_mut() {
         object.insert("report".into(), upload.report.clone());
         let result = answer(&upload, false).unwrap_or_else(|e| e.body());

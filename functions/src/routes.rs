@@ -50,6 +50,12 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         function: Auth,
+        method: "POST",
+        path: "/api/auth/password",
+        handler: || post(auth::change_password),
+    },
+    Route {
+        function: Auth,
         method: "GET",
         path: "/api/me",
         handler: || get(auth::me),
@@ -167,6 +173,24 @@ pub const ROUTES: &[Route] = &[
         method: "POST",
         path: "/api/admin/users/{id}/active",
         handler: || post(admin::set_active),
+    },
+    Route {
+        function: Admin,
+        method: "POST",
+        path: "/api/admin/users/{id}/unlock",
+        handler: || post(admin::unlock),
+    },
+    Route {
+        function: Admin,
+        method: "GET",
+        path: "/api/admin/uscc-exceptions",
+        handler: || get(admin::list_uscc_exceptions),
+    },
+    Route {
+        function: Admin,
+        method: "POST",
+        path: "/api/admin/uscc-exceptions",
+        handler: || post(admin::add_uscc_exception),
     },
     Route {
         function: Admin,

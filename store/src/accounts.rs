@@ -1,11 +1,13 @@
 //! Units, users, login with lockout, sessions, and the accepted 统一社会信用代码 exceptions.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{write_audit, AuditEvent};
-use crate::db::{with_pool, Store};
+use crate::db::{bind_params, with_pool, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{Actor, NewUnit, NewUser, Scope, Unit, UsccException, User};
 use crate::password::{hash_password, random_token, token_hash, verify_password};
@@ -280,6 +282,30 @@ impl Store {
         Ok(users)
     }
 
+    /// The usernames of these user ids (经办人 in lists); unknown ids are left out.
+    pub async fn usernames(&self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+        let mut wanted: Vec<i64> = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut sql = SqlBuilder::new("SELECT id, username FROM users WHERE id IN (");
+        for (n, id) in wanted.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Param::Int(*id));
+        }
+        sql.push(")");
+        let rows: Vec<(i64, String)> = with_pool!(self, |pool| {
+            bind_params!(sqlx::query_as(&sql.sql), &sql.params)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// Checks a username and password from `address`. Every outcome is audited; after
     /// `policy.max_failed_logins` failures in a row the account is locked for `policy.lockout`.
     pub async fn login(
@@ -525,6 +551,50 @@ impl Store {
         new_password: &str,
         policy: &AuthPolicy,
     ) -> Result<(), StoreError> {
+        self.set_password(actor, user_id, old_password, new_password, None, policy)
+            .await
+    }
+
+    /// A signed-in user changes their own password (修改密码): the old one must be right. The
+    /// session of `current_token` stays open; every other session of the user ends.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        old_password: &str,
+        new_password: &str,
+        current_token: &str,
+        policy: &AuthPolicy,
+    ) -> Result<(), StoreError> {
+        let changed = self
+            .set_password(
+                actor,
+                user_id,
+                Some(old_password),
+                new_password,
+                Some(current_token),
+                policy,
+            )
+            .await;
+        if matches!(changed, Err(StoreError::WrongPassword)) {
+            let now = self.now();
+            let event = AuditEvent::new(actor, "user.password_refused")
+                .target(user_id)
+                .detail(json!({ "reason": "wrong old password" }));
+            with_pool!(self, |pool| write_audit!(pool, now, event))?;
+        }
+        changed
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        old_password: Option<&str>,
+        new_password: &str,
+        keep_session: Option<&str>,
+        policy: &AuthPolicy,
+    ) -> Result<(), StoreError> {
         check_password_strength(new_password, policy)?;
         let user = self.get_user(user_id).await?;
         if let Some(old) = old_password {
@@ -551,13 +621,21 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            // An empty hash matches no session: every session ends.
+            let kept = keep_session.map(token_hash).unwrap_or_default();
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(user_id)
+                .bind(&kept)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
             let event = AuditEvent::new(actor, "user.password")
                 .unit(user.unit_id)
-                .target(&user.username);
+                .target(&user.username)
+                .detail(json!({
+                    "own": old_password.is_some(),
+                    "sessions_ended": ended,
+                }));
             write_audit!(&mut *tx, now, event)?;
             tx.commit().await?;
         });

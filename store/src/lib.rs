@@ -29,7 +29,7 @@ pub use model::{
 pub use objects::{upload_key, ObjectError, ObjectStore, PresignedPut, PutOutcome};
 pub use records::{RecordFilter, MAX_PAGE_SIZE};
 pub use stats::{is_timely, UnitDatasetStats, TIMELINESS_WORKING_DAYS};
-pub use uploads::UploadFilter;
+pub use uploads::{UploadFilter, UploadResult};
 
 /// Opens the database of `config` and applies its migrations.
 pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {

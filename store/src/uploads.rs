@@ -9,12 +9,37 @@ use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{Actor, NewUpload, Page, Scope, Upload, UploadStatus};
 use crate::records::MAX_PAGE_SIZE;
 
+/// What the check of an upload came to, as 我的上报 filters it. Deleted uploads match none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadResult {
+    /// Checked, and every row valid (全部通过).
+    Passed,
+    /// Checked, with some invalid rows (部分有误).
+    Partial,
+    /// The file could not be read, or no row passed (无法导入).
+    Failed,
+}
+
+impl UploadResult {
+    /// The SQL condition on `uploads` for this result.
+    fn condition(self) -> &'static str {
+        match self {
+            UploadResult::Passed => " AND status = 'checked' AND invalid_count = 0",
+            UploadResult::Partial => " AND status = 'checked' AND invalid_count > 0",
+            UploadResult::Failed => " AND status = 'failed'",
+        }
+    }
+}
+
 /// Filters of the upload history (我的上报); rows come newest first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UploadFilter {
     pub scope: Option<Scope>,
     pub dataset: Option<String>,
+    /// Any of these datasets (a menu's group); empty means no such filter.
+    pub datasets: Vec<String>,
     pub status: Option<UploadStatus>,
+    pub result: Option<UploadResult>,
     pub created_from: Option<DateTime<Utc>>,
     /// Exclusive upper bound.
     pub created_to: Option<DateTime<Utc>>,
@@ -116,7 +141,22 @@ impl Store {
     /// One page of the upload history, newest first; `report` is null in a list.
     pub async fn list_uploads(&self, filter: &UploadFilter) -> Result<Page<Upload>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-        let index = match (filter.scope.and_then(Scope::unit_id), &filter.dataset) {
+        // `dataset` and `datasets` both hold: a dataset outside the group matches nothing.
+        let datasets: Vec<&String> = match &filter.dataset {
+            Some(one) if filter.datasets.is_empty() || filter.datasets.contains(one) => vec![one],
+            Some(_) => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                })
+            }
+            None => filter.datasets.iter().collect(),
+        };
+        let single = match datasets.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let index = match (filter.scope.and_then(Scope::unit_id), single) {
             (Some(_), Some(_)) => Some("uploads_unit_dataset_id"),
             (Some(_), None) => Some("uploads_unit_id"),
             (None, Some(_)) => Some("uploads_dataset_id"),
@@ -135,13 +175,25 @@ impl Store {
         if let Some(unit_id) = filter.scope.and_then(Scope::unit_id) {
             sql.push(" AND unit_id = ").bind(Param::Int(unit_id));
         }
-        if let Some(dataset) = &filter.dataset {
+        if let Some(dataset) = single {
             sql.push(" AND dataset = ")
                 .bind(Param::Text(dataset.clone()));
+        } else if !datasets.is_empty() {
+            sql.push(" AND dataset IN (");
+            for (n, dataset) in datasets.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Param::Text((*dataset).clone()));
+            }
+            sql.push(")");
         }
         if let Some(status) = filter.status {
             sql.push(" AND status = ")
                 .bind(Param::Text(status.as_str().into()));
+        }
+        if let Some(result) = filter.result {
+            sql.push(result.condition());
         }
         if let Some(from) = filter.created_from {
             sql.push(" AND created_at >= ").bind(Param::Time(from));
