@@ -27,6 +27,14 @@ const PASSWORD: &str = "benchmark password";
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // The functions log each step's time (`upload imported`) at info level.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "xycz_functions=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let Some(file) = args.get(1) else {
         bail!("usage: bench_upload FILE [sqlite|postgres]");

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use serde_json::{Map, Value};
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use xycz_domain::{CheckOptions, CheckedRecord, Dataset, Limits, Report};
 use xycz_store::NewRecord;
@@ -44,35 +46,43 @@ pub(crate) fn check_options(
     }
 }
 
-/// The store's input for a valid checked row.
-pub(crate) fn new_record(dataset: &Dataset, report: &Report, record: &CheckedRecord) -> NewRecord {
+/// The store's input for a valid checked row; the row's values move into it.
+pub(crate) fn new_record(dataset: &Dataset, labels: &[String], record: CheckedRecord) -> NewRecord {
     let value = |label: &str| {
         dataset
             .field_index(label)
             .and_then(|i| record.values.get(i).cloned().flatten())
     };
     let key = &dataset.key;
-    let values: BTreeMap<String, String> = report.values_map(record);
+    let subject_name = value(&key.name).unwrap_or_default();
+    let subject_code = key.subject.iter().find_map(|label| value(label));
+    let doc_no = value(&key.document);
+    let decision_date =
+        value(&key.date).and_then(|date| NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok());
+    let values: Map<String, Value> = labels
+        .iter()
+        .zip(record.values)
+        .filter_map(|(label, value)| value.map(|v| (label.clone(), Value::String(v))))
+        .collect();
     NewRecord {
-        natural_key: record.natural_key.clone(),
-        subject_name: value(&key.name).unwrap_or_default(),
-        subject_code: key.subject.iter().find_map(|label| value(label)),
-        doc_no: value(&key.document),
-        decision_date: value(&key.date)
-            .and_then(|date| NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()),
-        values: serde_json::to_value(values).unwrap_or_default(),
+        natural_key: record.natural_key,
+        subject_name,
+        subject_code,
+        doc_no,
+        decision_date,
+        values: Value::Object(values),
     }
 }
 
-/// The valid rows of a report as store input.
-pub(crate) fn valid_records(dataset: &Dataset, report: &Report) -> Vec<NewRecord> {
-    report
-        .records
-        .iter()
-        .flatten()
-        .filter(|record| record.valid)
-        .map(|record| new_record(dataset, report, record))
-        .collect()
+/// Takes the checked rows out of `report` and returns the valid ones as store input, so that
+/// a large file's rows are held once, not twice.
+pub(crate) fn take_valid_records(dataset: &Dataset, report: &mut Report) -> Vec<NewRecord> {
+    let records = report.records.take().unwrap_or_default();
+    let mut valid = Vec::with_capacity(report.valid);
+    for record in records.into_iter().filter(|record| record.valid) {
+        valid.push(new_record(dataset, &report.labels, record));
+    }
+    valid
 }
 
 /// A record typed by hand (`{label: value}`) as a UTF-8 CSV with the dataset's header and one

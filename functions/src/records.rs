@@ -200,16 +200,16 @@ async fn check_record(
         let dataset = catalog
             .get(&dataset_id)
             .ok_or_else(|| ApiError::BadRequest(format!("未知的数据类型“{dataset_id}”")))?;
-        let report = check_bytes(dataset, "record.csv", &csv, &options).map_err(|error| {
+        let mut report = check_bytes(dataset, "record.csv", &csv, &options).map_err(|error| {
             ApiError::File {
                 code: error.code(),
                 message: error.to_string(),
                 upload_id: None,
             }
         })?;
-        let record = report.records.as_ref().and_then(|r| r.first());
+        let record = report.records.take().and_then(|r| r.into_iter().next());
         match record {
-            Some(record) if record.valid => Ok(new_record(dataset, &report, record)),
+            Some(record) if record.valid => Ok(new_record(dataset, &report.labels, record)),
             _ => {
                 let issues: Vec<Value> = report
                     .issues

@@ -14,7 +14,7 @@ use xycz_domain::{check_bytes, Catalog, FileError};
 use xycz_store::{upload_key, NewRecord, NewUpload, StoreError, Unit, Upload, UploadStatus};
 
 use crate::auth::Session;
-use crate::checked::{check_options, china_day, valid_records};
+use crate::checked::{check_options, china_day, take_valid_records};
 use crate::error::ApiError;
 use crate::extract::Id;
 use crate::state::AppState;
@@ -134,8 +134,10 @@ async fn upload(
     }
 
     // The original is kept before anything else happens to it.
+    let started = std::time::Instant::now();
     let object_key = upload_key(&unit.code, &sha256, file_name);
     state.objects().put(&object_key, &bytes).await?;
+    let stored_at = started.elapsed();
 
     let size = bytes.len() as i64;
     let checked = check(
@@ -147,6 +149,7 @@ async fn upload(
         china_day(chrono::Utc::now()),
     )
     .await?;
+    let checked_at = started.elapsed();
     let mut new_upload = NewUpload {
         unit_id: unit.id,
         user_id: Some(session.user.id),
@@ -204,6 +207,14 @@ async fn upload(
         if counts.imported + counts.updated > 0 {
             state.publisher().changed(dataset_id).await;
         }
+        tracing::info!(
+            upload_id = created.id,
+            rows = records.len(),
+            store_ms = stored_at.as_millis() as u64,
+            check_ms = (checked_at - stored_at).as_millis() as u64,
+            import_ms = (started.elapsed() - checked_at).as_millis() as u64,
+            "upload imported"
+        );
         Upload {
             imported_count: counts.imported,
             updated_count: counts.updated,
@@ -281,7 +292,8 @@ pub(crate) async fn check_file(
         let dataset = catalog
             .get(&dataset_id)
             .ok_or_else(|| FileError::UnknownDataset(dataset_id.clone()))?;
-        let report = check_bytes(dataset, &file_name, &bytes, &options)?;
+        let mut report = check_bytes(dataset, &file_name, &bytes, &options)?;
+        drop(bytes);
         let workbook = if errors_xlsx {
             let book = xycz_domain::errors_xlsx::invalid_rows_xlsx(dataset, &report)
                 .map_err(|e| FileError::Corrupt(e.to_string()))?;
@@ -292,12 +304,10 @@ pub(crate) async fn check_file(
         let records = if errors_xlsx {
             Vec::new()
         } else {
-            valid_records(dataset, &report)
+            take_valid_records(dataset, &mut report)
         };
-        let mut json = report.to_json();
-        if let Some(object) = json.as_object_mut() {
-            object.remove("records");
-        }
+        report.records = None;
+        let json = report.to_json();
         Ok(Checked {
             rows: report.rows,
             valid: report.valid,

@@ -252,11 +252,23 @@ pub(crate) enum Param {
     Json(serde_json::Value),
 }
 
-/// A query text with numbered placeholders and the values that go with them.
+/// How [`SqlBuilder::bind`] writes a placeholder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `$1`, `$2`, ...: both backends.
+    #[default]
+    Numbered,
+    /// `?`, bound in order: SQLite only. SQLite finds a numbered parameter's name by a linear
+    /// scan, so binding a statement with thousands of `$N` costs quadratic time.
+    Positional,
+}
+
+/// A query text with placeholders and the values that go with them.
 #[derive(Default, Debug)]
 pub(crate) struct SqlBuilder {
     pub(crate) sql: String,
     pub(crate) params: Vec<Param>,
+    placeholders: Placeholders,
 }
 
 impl SqlBuilder {
@@ -264,6 +276,19 @@ impl SqlBuilder {
         SqlBuilder {
             sql: sql.to_owned(),
             params: Vec::new(),
+            placeholders: Placeholders::Numbered,
+        }
+    }
+
+    /// A builder whose placeholders suit `db`: for statements with many parameters.
+    pub(crate) fn for_db(db: &Db, sql: &str) -> Self {
+        let placeholders = match db {
+            Db::Sqlite(_) => Placeholders::Positional,
+            Db::Postgres(_) => Placeholders::Numbered,
+        };
+        SqlBuilder {
+            placeholders,
+            ..SqlBuilder::new(sql)
         }
     }
 
@@ -278,13 +303,20 @@ impl SqlBuilder {
         SqlBuilder {
             sql: sql.to_owned(),
             params,
+            placeholders: Placeholders::Numbered,
         }
     }
 
     /// Appends a placeholder for `param`.
     pub(crate) fn bind(&mut self, param: Param) -> &mut Self {
         self.params.push(param);
-        self.sql.push_str(&format!("${}", self.params.len()));
+        match self.placeholders {
+            Placeholders::Numbered => {
+                use std::fmt::Write;
+                let _ = write!(self.sql, "${}", self.params.len());
+            }
+            Placeholders::Positional => self.sql.push('?'),
+        }
         self
     }
 }
@@ -353,5 +385,23 @@ mod tests {
             .bind(Param::Text("x".into()));
         assert_eq!(sql.sql, "SELECT 1 WHERE a = $1 AND b = $2");
         assert_eq!(sql.params.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn sqlite_builders_bind_by_position() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let db = Db::Sqlite(pool.clone());
+        let mut sql = SqlBuilder::for_db(&db, "SELECT ");
+        sql.bind(Param::Int(40))
+            .push(" + ")
+            .bind(Param::Int(2))
+            .push(", ")
+            .bind(Param::Text("x".into()));
+        assert_eq!(sql.sql, "SELECT ? + ?, ?");
+        let row: (i64, String) = bind_params!(sqlx::query_as(&sql.sql), &sql.params)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(row, (42, "x".to_owned()));
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::audit::{page, write_audit, AuditEvent};
-use crate::db::{bind_params, execute, with_pool, BeginWrite, Param, SqlBuilder, Store};
+use crate::db::{bind_params, execute, with_pool, BeginWrite, Db, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{
     Actor, ImportCounts, NewRecord, Page, Record, RecordCursor, RecordDetail, RecordState,
@@ -124,8 +124,15 @@ struct NewRow<'a> {
 /// `INSERT INTO records ... RETURNING id, changed_seq` for `rows` (at least one). The caller maps
 /// ids back through `changed_seq`, which is unique, since neither backend promises the order
 /// of returned rows.
-fn records_insert(unit_id: i64, dataset: &str, rows: &[NewRow<'_>], origin: Origin) -> SqlBuilder {
-    let mut sql = SqlBuilder::new(
+fn records_insert(
+    db: &Db,
+    unit_id: i64,
+    dataset: &str,
+    rows: &[NewRow<'_>],
+    origin: Origin,
+) -> SqlBuilder {
+    let mut sql = SqlBuilder::for_db(
+        db,
         "INSERT INTO records (unit_id, dataset, natural_key, version, state, upload_id, \
          subject_name, subject_code, doc_no, decision_date, sort_date, field_values, \
          content_hash, changed_seq, created_at, updated_at) VALUES ",
@@ -175,8 +182,9 @@ struct VersionRow<'a> {
 }
 
 /// `INSERT INTO record_versions` for `rows` (at least one).
-fn versions_insert(rows: &[VersionRow<'_>], origin: Origin) -> SqlBuilder {
-    let mut sql = SqlBuilder::new(
+fn versions_insert(db: &Db, rows: &[VersionRow<'_>], origin: Origin) -> SqlBuilder {
+    let mut sql = SqlBuilder::for_db(
+        db,
         "INSERT INTO record_versions (record_id, version, natural_key, subject_name, \
          subject_code, doc_no, decision_date, field_values, content_hash, upload_id, user_id, \
          created_at) VALUES ",
@@ -214,8 +222,9 @@ fn versions_insert(rows: &[VersionRow<'_>], origin: Origin) -> SqlBuilder {
 
 /// `SELECT natural_key, id, version, state, content_hash` of the stored records of a unit and
 /// dataset whose keys are among `keys` (at least one).
-fn stored_by_keys(unit_id: i64, dataset: &str, keys: &[&str]) -> SqlBuilder {
-    let mut sql = SqlBuilder::new(
+fn stored_by_keys(db: &Db, unit_id: i64, dataset: &str, keys: &[&str]) -> SqlBuilder {
+    let mut sql = SqlBuilder::for_db(
+        db,
         "SELECT natural_key, id, version, state, content_hash FROM records WHERE unit_id = ",
     );
     sql.bind(Param::Int(unit_id))
@@ -307,7 +316,7 @@ impl Store {
                         .iter()
                         .map(|&i| records[i].natural_key.as_str())
                         .collect();
-                    let lookup = stored_by_keys(unit_id, dataset, &keys);
+                    let lookup = stored_by_keys(&self.db, unit_id, dataset, &keys);
                     let rows: Vec<(String, i64, i64, String, String)> =
                         bind_params!(sqlx::query_as(&lookup.sql), &lookup.params)
                             .fetch_all(&mut *tx)
@@ -359,7 +368,7 @@ impl Store {
                 }
 
                 for chunk in inserts.chunks(IMPORT_CHUNK) {
-                    let insert = records_insert(unit_id, dataset, chunk, origin);
+                    let insert = records_insert(&self.db, unit_id, dataset, chunk, origin);
                     let created: HashMap<i64, i64> =
                         bind_params!(sqlx::query_as(&insert.sql), &insert.params)
                             .fetch_all(&mut *tx)
@@ -384,7 +393,7 @@ impl Store {
                             })
                         })
                         .collect::<Result<Vec<_>, StoreError>>()?;
-                    execute!(&mut *tx, versions_insert(&versions, origin))?;
+                    execute!(&mut *tx, versions_insert(&self.db, &versions, origin))?;
                 }
 
                 for (row_seq, row) in &updates {
@@ -403,7 +412,7 @@ impl Store {
                 let versions: Vec<VersionRow<'_>> =
                     updates.into_iter().map(|(_, row)| row).collect();
                 for chunk in versions.chunks(IMPORT_CHUNK) {
-                    execute!(&mut *tx, versions_insert(chunk, origin))?;
+                    execute!(&mut *tx, versions_insert(&self.db, chunk, origin))?;
                 }
             }
 
@@ -468,7 +477,7 @@ impl Store {
                 hash: &hash,
                 seq: seq + 1,
             };
-            let insert = records_insert(unit_id, dataset, &[row], origin);
+            let insert = records_insert(&self.db, unit_id, dataset, &[row], origin);
             let (id, _): (i64, i64) = bind_params!(sqlx::query_as(&insert.sql), &insert.params)
                 .fetch_one(&mut *tx)
                 .await
@@ -479,7 +488,7 @@ impl Store {
                 record,
                 hash: &hash,
             };
-            execute!(&mut *tx, versions_insert(&[version], origin))?;
+            execute!(&mut *tx, versions_insert(&self.db, &[version], origin))?;
 
             let event = AuditEvent::new(actor, "record.create")
                 .unit(unit_id)
@@ -536,7 +545,7 @@ impl Store {
                 record,
                 hash: &hash,
             };
-            execute!(&mut *tx, versions_insert(&[row], origin))?;
+            execute!(&mut *tx, versions_insert(&self.db, &[row], origin))?;
 
             let event = AuditEvent::new(actor, "record.modify")
                 .unit(current.unit_id)
