@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 
 const base = need("XYCZ_URL");
 const fixtures = need("XYCZ_FIXTURES");
@@ -380,6 +380,119 @@ step("the administrator manages units and users and reads the statistics", async
     document.querySelector('#user-list tr[data-user="browser-clerk"]')?.textContent.includes("已停用"));
   await assertLabelled();
   await shot("20-admin");
+});
+
+step("the administrator unlocks a locked account and registers a USCC exception", async () => {
+  await page.fill("#user-name", "browser-colleague");
+  await page.selectOption("#user-unit", { label: state.unitName });
+  await page.fill("#user-password", "Colleague-Start-2026");
+  await page.click("#user-form button[type=submit]");
+  const row = page.locator('#user-list tr[data-user="browser-colleague"]');
+  await row.waitFor();
+
+  // Five wrong passwords lock the account; the lock shows, and 解锁 lifts it.
+  for (let n = 0; n < 5; n++) {
+    const response = await page.request.post(`${base}/api/auth/login`, {
+      data: { username: "browser-colleague", password: `wrong-${n}` },
+      failOnStatusCode: false,
+    });
+    assert.equal(response.status(), n < 4 ? 401 : 423);
+  }
+  await page.reload();
+  await row.waitFor();
+  assert.match(await row.textContent(), /已锁定/);
+  await row.getByRole("button", { name: "解锁：browser-colleague" }).click();
+  await page.locator("#console-message.ok", { hasText: "已解锁 browser-colleague" }).waitFor();
+  await page.waitForFunction(() =>
+    document.querySelector('#user-list tr[data-user="browser-colleague"]')?.textContent.includes("正常"));
+
+  await page.fill("#uscc-code", "91110000101623741K");
+  await page.fill("#uscc-note", "能通过校验的代码");
+  await page.click("#uscc-form button[type=submit]");
+  await page.locator("#uscc-error", { hasText: "不需要登记为例外" }).waitFor();
+  await page.fill("#uscc-code", "91140400GYKLMP1E5X");
+  await page.fill("#uscc-note", "早期试点代码，已核实");
+  await page.click("#uscc-form button[type=submit]");
+  await page.locator('#uscc-list tr[data-uscc="91140400GYKLMP1E5X"]', { hasText: admin }).waitFor();
+  await assertLabelled();
+  await shot("21-admin-unlock-uscc");
+  await page.click("#logout");
+  await page.waitForURL(/\/console\/login\.html/);
+});
+
+step("a user changes their own password; other sessions end, this one stays", async () => {
+  await login("browser-colleague", "Colleague-Start-2026");
+  // The same user signed in elsewhere: a separate cookie jar.
+  const elsewhere = await request.newContext({ baseURL: base });
+  const signIn = await elsewhere.post("/api/auth/login", {
+    data: { username: "browser-colleague", password: "Colleague-Start-2026" },
+  });
+  assert.equal(signIn.status(), 200);
+  assert.equal((await elsewhere.get("/api/me")).status(), 200);
+
+  await page.click('a[href="/console/password.html"]');
+  await page.waitForSelector("#password-form");
+  await assertLabelled();
+  await page.fill("#old-password", "not-the-password");
+  await page.fill("#new-password", "Colleague-Own-2026");
+  await page.fill("#new-password-again", "Colleague-Own-2026");
+  await page.click("#password-submit");
+  await page.locator("#password-error", { hasText: "原密码不正确" }).waitFor();
+  await page.fill("#old-password", "Colleague-Start-2026");
+  await page.fill("#new-password-again", "Colleague-Own-2027");
+  await page.click("#password-submit");
+  await page.locator("#password-error", { hasText: "两次输入的新密码不一致" }).waitFor();
+  await page.fill("#new-password-again", "Colleague-Own-2026");
+  await page.click("#password-submit");
+  await page.locator("#console-message.ok", { hasText: "密码已修改" }).waitFor();
+  await shot("22-password-changed");
+
+  // This page's session still works; the other one ended.
+  assert.equal(await status("/api/me"), 200);
+  assert.equal((await elsewhere.get("/api/me", { failOnStatusCode: false })).status(), 401);
+  await elsewhere.dispose();
+  await page.click("#logout");
+  await page.waitForURL(/\/console\/login\.html/);
+  await page.fill("#username", "browser-colleague");
+  await page.fill("#password", "Colleague-Start-2026");
+  await page.click("#login-submit");
+  await page.locator("#login-error", { hasText: "用户名或密码错误" }).waitFor();
+  await login("browser-colleague", "Colleague-Own-2026");
+});
+
+step("我的上报 names each uploader and filters by result on the server", async () => {
+  // The colleague uploads a file with one invalid row, then the reporter looks.
+  await page.goto(`${base}/console/sgs.html`);
+  await page.selectOption("#upload-dataset", "licensing");
+  await page.setInputFiles("#upload-file", join(fixtures, "licensing_sample_gbk.csv"));
+  await page.click("#upload-submit");
+  await page.waitForSelector("#report .summary");
+  const colleagueUpload = Number((await page.textContent("#report")).match(/上报编号 (\d+)/)[1]);
+  await page.click("#logout");
+  await page.waitForURL(/\/console\/login\.html/);
+
+  await login(reporter, reporterPassword);
+  const requests = [];
+  page.on("request", (r) => { if (r.url().includes("/api/uploads?")) requests.push(r.url()); });
+  await page.goto(`${base}/console/history.html`);
+  const theirs = page.locator(`#upload-list tr[data-upload="${colleagueUpload}"]`);
+  const mine = page.locator(`#upload-list tr[data-upload="${state.uploadId}"]`);
+  await theirs.waitFor();
+  assert.equal(await theirs.locator("td").nth(4).textContent(), "browser-colleague");
+  assert.equal(await mine.locator("td").nth(4).textContent(), reporter);
+
+  await page.selectOption("#history-status", "partial");
+  await page.click("#history-filter button[type=submit]");
+  await page.waitForFunction(() => [...document.querySelectorAll("#upload-list tbody tr")]
+    .every((tr) => tr.textContent.includes("部分有误")));
+  await theirs.waitFor();
+  await mine.waitFor();
+  assert.ok(requests.some((url) => new URL(url).searchParams.get("result") === "partial"), requests.join(" "));
+
+  await page.selectOption("#history-status", "passed");
+  await page.click("#history-filter button[type=submit]");
+  await page.waitForSelector("#upload-list p.note");
+  await shot("23-history-filtered");
 });
 
 let failed = null;

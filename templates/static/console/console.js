@@ -53,10 +53,11 @@
   }
 
   /**
-   * Who did something, by user id: the API gives ids only, so names are known for the signed-in
-   * user and, on the admin page, from the user list.
+   * Who did something: the name the API gives (`username` of an upload), else by user id: the
+   * signed-in user, or on the admin page a name from the user list.
    */
-  function userName(id, names) {
+  function userName(id, names, given) {
+    if (given) return given;
     if (id === null || id === undefined) return "—";
     if (me && me.user && me.user.id === id) return me.user.username;
     return (names && names[id]) || "用户 " + id;
@@ -326,7 +327,7 @@
       container.append(el("p", {},
         el("a", { href: `/api/uploads/${answer.id}/errors.xlsx`, download: "", "data-errors-link": "" },
           "下载错误行（Excel）"),
-        "：只包含出错的行，最后一列“错误原因”写明了问题，改好后可直接上传。"));
+        "：只包含出错的行，“错误原因”列写明了问题，改好后可直接上传。"));
     }
     if (issues.length === 0) {
       container.append(el("p", { class: "console-message ok" }, "全部行通过校验。"));
@@ -503,7 +504,7 @@
         cells.push(
           el("td", {}, datasetTitle(upload.dataset)),
           el("td", {}, upload.file_name),
-          el("td", {}, userName(upload.user_id, users)),
+          el("td", {}, userName(upload.user_id, users, upload.username)),
           el("td", { class: "num" }, upload.row_count),
           el("td", { class: "num" }, upload.imported_count),
           el("td", { class: "num" }, upload.updated_count),
@@ -587,19 +588,23 @@
     };
   }
 
-  /** The upload list of one menu: the datasets of `group`, or all. */
+  /** Check results the server filters on (`result`); `deleted` is an upload status. */
+  const UPLOAD_RESULTS = ["passed", "partial", "failed"];
+
+  /**
+   * The upload list of one menu: the datasets of `group`, or all. The server filters and pages,
+   * so every page is full and 下一页 appears only when there is more.
+   */
   function groupUploads(group, filters) {
-    const ids = datasets.filter((d) => !group || d.group === group).map((d) => d.id);
+    const ids = group ? datasets.filter((d) => d.group === group).map((d) => d.id) : [];
     return async (cursor) => {
       const f = filters ? filters() : {};
-      const status = f.status === "passed" || f.status === "partial" ? "checked" : f.status;
-      const page = await api("GET", "/api/uploads" + query({
-        dataset: f.dataset, from: f.from, to: f.to, status, before: cursor, limit: 20,
+      const result = UPLOAD_RESULTS.includes(f.status) ? f.status : "";
+      const status = f.status === "deleted" ? "deleted" : "";
+      return api("GET", "/api/uploads" + query({
+        dataset: f.dataset || ids.join(","), from: f.from, to: f.to, status, result,
+        before: cursor, limit: 20,
       }));
-      page.items = page.items.filter((u) => ids.includes(u.dataset)
-        && (f.status !== "passed" || u.invalid_count === 0)
-        && (f.status !== "partial" || u.invalid_count > 0));
-      return page;
     };
   }
 
@@ -983,6 +988,7 @@
     /** The list of every unit's uploads, made once the units are known. */
     let uploads = null;
     const unitNames = Object.fromEntries(units.map((u) => [u.id, u.name]));
+    let userNames = {};
 
     function renderUnits() {
       $("unit-list").replaceChildren(el("table", { class: "units" },
@@ -1000,7 +1006,8 @@
 
     async function loadUsers() {
       const users = (await api("GET", "/api/admin/users")).items;
-      if (uploads) uploads.setUsers(Object.fromEntries(users.map((u) => [u.id, u.username])));
+      userNames = Object.fromEntries(users.map((u) => [u.id, u.username]));
+      if (uploads) uploads.setUsers(userNames);
       $("user-list").replaceChildren(el("table", { class: "users" },
         el("caption", {}, `用户 ${users.length} 个`),
         el("thead", {}, el("tr", {}, ["用户名", "单位", "角色", "状态", "操作"].map((h) => el("th", { scope: "col" }, h)))),
@@ -1008,12 +1015,42 @@
           el("td", {}, u.username),
           el("td", {}, unitNames[u.unit_id] || u.unit_id),
           el("td", {}, u.role === "admin" ? "信用办管理员" : "报送经办人"),
-          el("td", {}, !u.active ? "已停用" : u.locked_until && new Date(u.locked_until) > new Date() ? "已锁定" : "正常"),
+          el("td", {}, !u.active ? "已停用" : locked(u) ? "已锁定" : "正常"),
           el("td", { class: "actions" },
+            locked(u)
+              ? el("button", { type: "button", class: "small secondary", "aria-label": `解锁：${u.username}`,
+                onclick: () => unlock(u) }, "解锁")
+              : "",
             el("button", { type: "button", class: "small secondary", "aria-label": `重置密码：${u.username}`,
               onclick: () => resetPassword(u) }, "重置密码"),
             el("button", { type: "button", class: "small danger", "aria-label": `${u.active ? "停用" : "启用"}：${u.username}`,
               onclick: () => setActive(u, !u.active) }, u.active ? "停用" : "启用")))))));
+    }
+
+    async function loadUsccExceptions() {
+      const items = (await api("GET", "/api/admin/uscc-exceptions")).items;
+      $("uscc-list").replaceChildren(items.length
+        ? el("table", { class: "uscc" },
+          el("caption", {}, `例外代码 ${items.length} 个`),
+          el("thead", {}, el("tr", {}, ["统一社会信用代码", "核实依据", "登记人", "登记时间"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, items.map((x) => el("tr", { "data-uscc": x.code },
+            el("td", {}, x.code), el("td", {}, x.note),
+            el("td", {}, userName(x.added_by, userNames)), el("td", {}, timeText(x.added_at))))))
+        : el("p", { class: "note" }, "还没有登记例外代码。"));
+    }
+
+    function locked(user) {
+      return Boolean(user.locked_until) && new Date(user.locked_until) > new Date();
+    }
+
+    async function unlock(user) {
+      try {
+        await api("POST", `/api/admin/users/${user.id}/unlock`);
+        say(`已解锁 ${user.username}，可以立即重新登录。`, true);
+        await loadUsers();
+      } catch (e) {
+        say(e.message);
+      }
     }
 
     async function resetPassword(user) {
@@ -1167,12 +1204,65 @@
       event.preventDefault();
       uploads.reload();
     });
+    $("uscc-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const error = $("uscc-error");
+      try {
+        const added = await api("POST", "/api/admin/uscc-exceptions", {
+          code: form.code.value.trim(),
+          note: form.note.value.trim(),
+        });
+        error.hidden = true;
+        form.reset();
+        say(`已登记例外代码 ${added.code}。`, true);
+        await loadUsccExceptions();
+      } catch (e) {
+        error.textContent = e.message;
+        error.hidden = false;
+      }
+    });
     await Promise.all([loadStats(), loadUsers()]);
+    await loadUsccExceptions();
     await uploads.reload();
+  }
+
+  // ---- 修改密码 --------------------------------------------------------------------------
+
+  function passwordPage() {
+    const form = $("password-form");
+    const error = $("password-error");
+    const show = (text, field) => {
+      error.textContent = text;
+      error.hidden = !text;
+      if (field) field.focus();
+    };
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const oldPassword = $("old-password").value;
+      const newPassword = $("new-password").value;
+      if (!oldPassword) return show("请输入原密码", $("old-password"));
+      if (newPassword.length < 10) return show("新密码至少需要 10 个字符", $("new-password"));
+      if (newPassword !== $("new-password-again").value) {
+        return show("两次输入的新密码不一致", $("new-password-again"));
+      }
+      show("");
+      $("password-submit").disabled = true;
+      try {
+        await api("POST", "/api/auth/password", { old_password: oldPassword, new_password: newPassword });
+        form.reset();
+        say("密码已修改。在其他电脑或浏览器上的登录已全部退出，下次请用新密码登录。", true);
+      } catch (e) {
+        show(e.message);
+      } finally {
+        $("password-submit").disabled = false;
+      }
+    });
   }
 
   const PAGES = {
     login: loginPage,
+    password: passwordPage,
     sgs: uploadPage,
     report: uploadPage,
     history: historyPage,
