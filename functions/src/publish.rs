@@ -76,10 +76,18 @@ impl SiteBuilder {
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect();
+        let started = std::time::Instant::now();
         let changed = match *built_seq {
             Some(since) if !full => Some(self.changed_records(since, latest, &units).await?),
             _ => None,
         };
+        if let Some(changed) = &changed {
+            tracing::info!(
+                records = changed.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "changed records read"
+            );
+        }
 
         let mut config = self.config.clone();
         config.today = crate::checked::china_day(chrono::Utc::now());
