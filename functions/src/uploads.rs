@@ -129,7 +129,10 @@ async fn upload(
     ensure_reports(&unit, dataset_id, &dataset.title)?;
 
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    if let Some(first) = store.find_upload_by_sha256(unit.id, &sha256).await? {
+    if let Some(first) = store
+        .find_upload_by_sha256(unit.id, dataset_id, &sha256)
+        .await?
+    {
         return answer(&first, true).map(|body| (StatusCode::OK, Json(body)));
     }
 
@@ -190,7 +193,7 @@ async fn upload(
         // The same file raced in from another request of the unit: answer with that one.
         Err(StoreError::Conflict(_)) => {
             let first = store
-                .find_upload_by_sha256(unit.id, &sha256)
+                .find_upload_by_sha256(unit.id, dataset_id, &sha256)
                 .await?
                 .ok_or(ApiError::NotFound)?;
             return answer(&first, true).map(|body| (StatusCode::OK, Json(body)));

@@ -156,6 +156,43 @@ async fn fixtures_upload_with_expected_counts(backend: Backend) {
     platform.finish().await;
 }
 
+/// A file first sent under the wrong data type is refused (and kept); sent again under the right
+/// one it is checked and imported, not answered with the first refusal.
+async fn a_file_sent_as_the_wrong_dataset_can_be_sent_again(backend: Backend) {
+    let Some(platform) = platform(backend).await else {
+        return;
+    };
+    let clerk = logged_in(&platform, "clerk").await;
+    let name = "penalty_sample.xlsx";
+    let bytes = std::fs::read(fixtures().join(name)).expect("fixture");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join(format!("{name}.expected.json")))
+            .expect("expected"),
+    )
+    .expect("expected JSON");
+
+    let wrong = clerk.upload("licensing", name, &bytes).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text());
+    let message = wrong.json()["message"].as_str().unwrap_or("").to_owned();
+    assert!(message.contains("缺少"), "{message}");
+
+    let right = clerk.upload("penalty", name, &bytes).await;
+    assert_eq!(right.status, 201, "{}", right.text());
+    let report = right.json();
+    assert_eq!(report["repeated"], false);
+    assert_eq!(report["valid"], expected["valid"]);
+    assert_eq!(report["imported"], expected["valid"]);
+
+    // Both attempts stay in the unit's history; the same file under the right type again is
+    // now the re-upload.
+    let history = clerk.get("/api/uploads").await.json();
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+    let again = clerk.upload("penalty", name, &bytes).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["id"], report["id"]);
+    platform.finish().await;
+}
+
 /// 修改 and 撤销 through the API; the public pages follow.
 async fn modify_and_revoke_reach_the_public_site(backend: Backend) {
     let Some(platform) = platform(backend).await else {
@@ -649,6 +686,7 @@ macro_rules! both_backends {
 
 both_backends!(
     fixtures_upload_with_expected_counts,
+    a_file_sent_as_the_wrong_dataset_can_be_sent_again,
     modify_and_revoke_reach_the_public_site,
     access_is_limited,
     twenty_units_upload_at_once,

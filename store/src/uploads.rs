@@ -58,8 +58,9 @@ fn scoped_upload(scope: Scope, id: i64) -> SqlBuilder {
 }
 
 impl Store {
-    /// Records an upload. The same file (same SHA-256) already uploaded by the unit and not
-    /// deleted is a [`StoreError::Conflict`]; look it up with [`Store::find_upload_by_sha256`].
+    /// Records an upload. The same file (same SHA-256) already uploaded by the unit for the same
+    /// dataset and not deleted is a [`StoreError::Conflict`]; look it up with
+    /// [`Store::find_upload_by_sha256`].
     pub async fn create_upload(
         &self,
         actor: &Actor,
@@ -112,14 +113,16 @@ impl Store {
     pub async fn find_upload_by_sha256(
         &self,
         unit_id: i64,
+        dataset: &str,
         sha256: &str,
     ) -> Result<Option<Upload>, StoreError> {
         let found = with_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT * FROM uploads WHERE unit_id = $1 AND sha256 = $2 \
+                "SELECT * FROM uploads WHERE unit_id = $1 AND dataset = $2 AND sha256 = $3 \
                  AND status <> 'deleted' ORDER BY id LIMIT 1",
             )
             .bind(unit_id)
+            .bind(dataset)
             .bind(sha256)
             .fetch_optional(pool)
             .await?

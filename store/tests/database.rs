@@ -479,12 +479,12 @@ async fn reupload_is_detected_until_deleted(env: Env) {
 
     let first = upload(store, &a, "penalty", "same-hash").await;
     let found = store
-        .find_upload_by_sha256(unit_a.id, "same-hash")
+        .find_upload_by_sha256(unit_a.id, "penalty", "same-hash")
         .await
         .unwrap();
     assert_eq!(found.map(|u| u.id), Some(first.id));
     assert!(store
-        .find_upload_by_sha256(unit_b.id, "same-hash")
+        .find_upload_by_sha256(unit_b.id, "penalty", "same-hash")
         .await
         .unwrap()
         .is_none());
@@ -493,8 +493,15 @@ async fn reupload_is_detected_until_deleted(env: Env) {
         .create_upload(&actor(&a), &new_upload_like(&first))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))));
-    // Another unit may send the same file.
+    // Another unit may send the same file, and so may the unit for another dataset.
     upload(store, &b, "penalty", "same-hash").await;
+    let other_dataset = upload(store, &a, "licensing", "same-hash").await;
+    assert_ne!(other_dataset.id, first.id);
+    assert!(store
+        .find_upload_by_sha256(unit_a.id, "licensing", "same-hash")
+        .await
+        .unwrap()
+        .is_some_and(|u| u.id == other_dataset.id));
 
     let deleted = store
         .delete_upload(&actor(&a), Scope::Unit(unit_a.id), first.id)
@@ -503,7 +510,7 @@ async fn reupload_is_detected_until_deleted(env: Env) {
     assert_eq!(deleted.status, UploadStatus::Deleted);
     assert!(deleted.deleted_at.is_some());
     assert!(store
-        .find_upload_by_sha256(unit_a.id, "same-hash")
+        .find_upload_by_sha256(unit_a.id, "penalty", "same-hash")
         .await
         .unwrap()
         .is_none());
