@@ -79,8 +79,25 @@ pub(crate) async fn get(
     session: Session,
     Id(id): Id,
 ) -> Result<Json<Value>, ApiError> {
-    let detail = state.store().get_record(session.scope(), id).await?;
-    Ok(Json(json!(detail)))
+    let store = state.store();
+    let detail = store.get_record(session.scope(), id).await?;
+    let ids: Vec<i64> = detail.versions.iter().filter_map(|v| v.user_id).collect();
+    let usernames = store.usernames(&ids).await?;
+    let mut body = json!(detail);
+    // Each version names who made it (经办人), as the upload lists do.
+    if let Some(versions) = body.get_mut("versions").and_then(Value::as_array_mut) {
+        for version in versions {
+            let name = version
+                .get("user_id")
+                .and_then(Value::as_i64)
+                .and_then(|id| usernames.get(&id))
+                .cloned();
+            if let Some(object) = version.as_object_mut() {
+                object.insert("username".into(), name.into());
+            }
+        }
+    }
+    Ok(Json(body))
 }
 
 #[derive(Deserialize)]

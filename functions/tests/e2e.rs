@@ -303,6 +303,10 @@ async fn modify_and_revoke_reach_the_public_site(backend: Backend) {
     assert_eq!(detail["record"]["revoked_reason"], "处罚决定已被复议撤销");
     let detail = clerk.get(&format!("/api/records/{modified}")).await.json();
     assert_eq!(detail["versions"].as_array().unwrap().len(), 2);
+    // Every version names who made it: the uploader, then the clerk who modified it.
+    for version in detail["versions"].as_array().unwrap() {
+        assert_eq!(version["username"], "clerk", "{version}");
+    }
 
     // 新增 through the same checker: a copy of a valid row with another document number.
     let mut values = detail["record"]["values"].clone();

@@ -946,7 +946,7 @@
           return el("tr", {},
             el("td", { class: "num" }, v.version),
             el("td", {}, timeText(v.created_at)),
-            el("td", {}, userName(v.user_id)),
+            el("td", {}, userName(v.user_id, null, v.username)),
             el("td", {}, v.upload_id ? `上报 ${v.upload_id}` : "手工录入或修改"),
             el("td", {}, changed.join("；")));
         })));
