@@ -38,9 +38,12 @@ pub(crate) fn check_options(
         today,
         uploader_code: Some(unit_code.to_owned()),
         uscc_exceptions,
-        limits: Limits {
-            max_file_bytes: max_file_bytes.max(Limits::default().max_file_bytes),
-            ..Limits::default()
+        limits: {
+            let limits = Limits::from_env();
+            Limits {
+                max_file_bytes: max_file_bytes.max(limits.max_file_bytes),
+                ..limits
+            }
         },
         keep_records: true,
     }

@@ -74,6 +74,18 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         function: Uploads,
+        method: "POST",
+        path: "/api/uploads/presign",
+        handler: || post(uploads::presign),
+    },
+    Route {
+        function: Uploads,
+        method: "POST",
+        path: "/api/uploads/complete",
+        handler: || post(uploads::complete),
+    },
+    Route {
+        function: Uploads,
         method: "DELETE",
         path: "/api/uploads/{id}",
         handler: || delete(uploads::delete),

@@ -3,20 +3,24 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use xycz_domain::{check_bytes, Catalog, FileError};
-use xycz_store::{upload_key, NewRecord, NewUpload, StoreError, Unit, Upload, UploadStatus};
+use xycz_store::{
+    upload_key, NewRecord, NewUpload, ObjectError, StoreError, Unit, Upload, UploadStatus,
+};
 
 use crate::auth::Session;
 use crate::checked::{check_options, china_day, take_valid_records};
 use crate::error::ApiError;
-use crate::extract::Id;
+use crate::extract::{Id, JsonBody};
 use crate::state::AppState;
 
 /// Room for the multipart framing and the `dataset` field around the file.
@@ -52,7 +56,144 @@ pub(crate) async fn create(
             "请选择数据类型（表单字段 dataset）".into(),
         ));
     };
-    upload(&state, &session, dataset.trim(), &file_name, bytes).await
+    upload(
+        &state,
+        &session,
+        dataset.trim(),
+        &file_name,
+        bytes,
+        Original::InRequest,
+    )
+    .await
+}
+
+/// How long a presigned upload URL stays valid.
+const PRESIGN_EXPIRES: Duration = Duration::from_secs(15 * 60);
+
+/// A file sent straight to the object store: what it is and which dataset it is for.
+#[derive(Deserialize)]
+pub(crate) struct DirectUpload {
+    dataset: String,
+    file_name: String,
+    /// SHA-256 of the file, lowercase hex: the object's key and the proof of its content.
+    sha256: String,
+    /// Size in bytes, when the client knows it (checked against the limit before the upload).
+    size: Option<u64>,
+}
+
+impl DirectUpload {
+    /// The dataset, the unit and the object key, after checking what the client sent.
+    async fn resolve(
+        &self,
+        state: &AppState,
+        session: &Session,
+    ) -> Result<(Unit, String), ApiError> {
+        let dataset = state
+            .catalog()
+            .get(self.dataset.trim())
+            .ok_or_else(|| ApiError::BadRequest(format!("未知的数据类型“{}”", self.dataset)))?;
+        let unit = state.store().get_unit(session.user.unit_id).await?;
+        ensure_reports(&unit, &dataset.id, &dataset.title)?;
+        let is_hex = self.sha256.len() == 64
+            && self
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !is_hex {
+            return Err(ApiError::BadRequest(
+                "sha256 应为文件的 SHA-256 校验值（64 位小写十六进制）".into(),
+            ));
+        }
+        if self.file_name.trim().is_empty() {
+            return Err(ApiError::BadRequest("请提供文件名 file_name".into()));
+        }
+        let key = upload_key(&unit.code, &self.sha256, self.file_name.trim());
+        Ok((unit, key))
+    }
+}
+
+/// The largest file a presigned upload takes: the checker's file limit.
+fn direct_limit() -> usize {
+    xycz_domain::Limits::from_env().max_file_bytes
+}
+
+/// `POST /api/uploads/presign`: for a file above the request size limit, a URL through which
+/// the browser PUTs it straight into the uploads bucket (objects on S3 only). Then
+/// `POST /api/uploads/complete` checks and imports it.
+pub(crate) async fn presign(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<DirectUpload>,
+) -> Result<Json<Value>, ApiError> {
+    let (_, key) = body.resolve(&state, &session).await?;
+    let limit = direct_limit();
+    if body.size.is_some_and(|size| size > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let presigned = match state.objects().presign_put(&key, PRESIGN_EXPIRES).await {
+        Ok(presigned) => presigned,
+        Err(ObjectError::Unsupported(_)) => {
+            return Err(ApiError::BadRequest(format!(
+                "本平台的文件保存在服务器本地，不支持大文件直传；请上传不超过 {} MB 的文件，或拆分成几个文件分别上传",
+                state.config().max_upload_bytes.div_ceil(1024 * 1024)
+            )))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let headers: Map<String, Value> = presigned
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name, Value::String(value)))
+        .collect();
+    Ok(Json(json!({
+        "url": presigned.url,
+        "method": presigned.method,
+        "headers": headers,
+        "expires_in": PRESIGN_EXPIRES.as_secs(),
+        "max_bytes": limit,
+    })))
+}
+
+/// `POST /api/uploads/complete`: checks and imports a file sent through a presigned URL, after
+/// verifying that the stored bytes are the file the client named.
+pub(crate) async fn complete(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<DirectUpload>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (_, key) = body.resolve(&state, &session).await?;
+    let bytes = match state.objects().get(&key).await {
+        Ok(bytes) => bytes,
+        Err(ObjectError::NotFound(_)) => {
+            return Err(ApiError::BadRequest(
+                "没有找到直传的文件：请先用 /api/uploads/presign 给出的地址上传文件，再确认".into(),
+            ))
+        }
+        Err(ObjectError::Unsupported(_)) => {
+            return Err(ApiError::BadRequest(
+                "本平台的文件保存在服务器本地，不支持大文件直传".into(),
+            ))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let limit = direct_limit();
+    if bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    if hex::encode(Sha256::digest(&bytes)) != body.sha256 {
+        return Err(ApiError::BadRequest(
+            "直传的文件内容与声明的 SHA-256 校验值不符，请重新上传".into(),
+        ));
+    }
+    upload(
+        &state,
+        &session,
+        body.dataset.trim(),
+        body.file_name.trim(),
+        bytes,
+        Original::Stored,
+    )
+    .await
 }
 
 struct Form {
@@ -112,6 +253,15 @@ fn form_error(error: MultipartError, limit: usize) -> ApiError {
     }
 }
 
+/// Where an upload's original is when its check starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Original {
+    /// In the request: it is stored first.
+    InRequest,
+    /// Already in the object store (sent through a presigned URL).
+    Stored,
+}
+
 /// Stores, checks and imports one file for the session's unit.
 async fn upload(
     state: &AppState,
@@ -119,6 +269,7 @@ async fn upload(
     dataset_id: &str,
     file_name: &str,
     bytes: Vec<u8>,
+    original: Original,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let store = state.store();
     let dataset = state
@@ -139,7 +290,9 @@ async fn upload(
     // The original is kept before anything else happens to it.
     let started = std::time::Instant::now();
     let object_key = upload_key(&unit.code, &sha256, file_name);
-    state.objects().put(&object_key, &bytes).await?;
+    if original == Original::InRequest {
+        state.objects().put(&object_key, &bytes).await?;
+    }
     let stored_at = started.elapsed();
 
     let size = bytes.len() as i64;

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use common::{fixture_unit, fixtures, start, unit_with_user, uscc, Backend, Client, Platform};
 use serde_json::{json, Value};
+use sha2::Digest;
 use xycz_functions::Config;
 use xycz_store::Role;
 
@@ -191,6 +192,124 @@ async fn a_file_sent_as_the_wrong_dataset_can_be_sent_again(backend: Backend) {
     assert_eq!(again.status, 200, "{}", again.text());
     assert_eq!(again.json()["id"], report["id"]);
     platform.finish().await;
+}
+
+/// A file above the request limit: refused by `POST /api/uploads` with the limit in the message;
+/// on S3 it goes through a presigned PUT and `POST /api/uploads/complete`, which checks that the
+/// stored bytes are the file named; on local objects the presign step says it is not available.
+async fn large_files_go_straight_to_the_object_store(backend: Backend) {
+    let mut config = Config::local();
+    config.max_upload_bytes = 4 * 1024;
+    let Some(platform) = start(backend, config).await else {
+        return;
+    };
+    let (name, code) = fixture_unit();
+    unit_with_user(platform.store(), &name, &code, "clerk", Role::Reporter).await;
+    let clerk = logged_in(&platform, "clerk").await;
+
+    let file = "penalty_sample.xlsx";
+    let bytes = std::fs::read(fixtures().join(file)).expect("fixture");
+    assert!(
+        bytes.len() > 4 * 1024,
+        "the fixture is above the test limit"
+    );
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join(format!("{file}.expected.json")))
+            .expect("expected"),
+    )
+    .expect("expected JSON");
+    let too_large = clerk.upload("penalty", file, &bytes).await;
+    assert_eq!(too_large.status, 413, "{}", too_large.text());
+    assert!(too_large.json()["message"].as_str().unwrap().contains("MB"));
+
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    let direct = json!({
+        "dataset": "penalty",
+        "file_name": file,
+        "sha256": sha256,
+        "size": bytes.len(),
+    });
+    let presigned = clerk
+        .post_json("/api/uploads/presign", direct.clone())
+        .await;
+    if backend == Backend::Sqlite {
+        assert_eq!(presigned.status, 400, "{}", presigned.text());
+        let message = presigned.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("不支持大文件直传"), "{message}");
+        platform.finish().await;
+        return;
+    }
+    assert_eq!(presigned.status, 200, "{}", presigned.text());
+    let presigned = presigned.json();
+    assert_eq!(presigned["method"], "PUT");
+
+    // Confirming before the file is there is refused, and so is a bad hash.
+    let early = clerk
+        .post_json("/api/uploads/complete", direct.clone())
+        .await;
+    assert_eq!(early.status, 400, "{}", early.text());
+    assert!(early.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("没有找到"));
+    let mut bad = direct.clone();
+    bad["sha256"] = json!("XYZ");
+    assert_eq!(
+        clerk.post_json("/api/uploads/presign", bad).await.status,
+        400
+    );
+
+    let put = put_presigned(&presigned, &bytes).await;
+    assert_eq!(put, 200, "the object store took the presigned PUT");
+    let done = clerk
+        .post_json("/api/uploads/complete", direct.clone())
+        .await;
+    assert_eq!(done.status, 201, "{}", done.text());
+    let report = done.json();
+    for count in ["rows", "valid", "invalid"] {
+        assert_eq!(report[count], expected[count], "{count}");
+    }
+    assert_eq!(report["imported"], expected["valid"]);
+    let id = report["id"].as_i64().unwrap();
+    let original = clerk.get(&format!("/api/uploads/{id}/file")).await;
+    assert_eq!(original.body.as_ref(), bytes.as_slice());
+    let again = clerk.post_json("/api/uploads/complete", direct).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["repeated"], true);
+
+    // Bytes that are not the file named under that hash are refused.
+    let mut other = bytes.clone();
+    other.extend_from_slice(b"tampered");
+    let claimed = hex::encode(sha2::Sha256::digest(b"another file"));
+    let wrong = json!({ "dataset": "penalty", "file_name": "x.xlsx", "sha256": claimed });
+    let presigned = clerk
+        .post_json("/api/uploads/presign", wrong.clone())
+        .await
+        .json();
+    assert_eq!(put_presigned(&presigned, &other).await, 200);
+    let refused = clerk.post_json("/api/uploads/complete", wrong).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.json()["message"].as_str().unwrap().contains("不符"));
+    platform.finish().await;
+}
+
+/// Sends `bytes` as the presigned request describes it; returns the status.
+async fn put_presigned(presigned: &Value, bytes: &[u8]) -> u16 {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client as HttpClient;
+    use hyper_util::rt::TokioExecutor;
+
+    let mut request = hyper::Request::builder()
+        .method(presigned["method"].as_str().unwrap())
+        .uri(presigned["url"].as_str().unwrap());
+    for (name, value) in presigned["headers"].as_object().unwrap() {
+        request = request.header(name, value.as_str().unwrap());
+    }
+    let request = request
+        .body(Full::new(bytes::Bytes::copy_from_slice(bytes)))
+        .unwrap();
+    let http = HttpClient::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    http.request(request).await.unwrap().status().as_u16()
 }
 
 /// 修改 and 撤销 through the API; the public pages follow.
@@ -691,6 +810,7 @@ macro_rules! both_backends {
 both_backends!(
     fixtures_upload_with_expected_counts,
     a_file_sent_as_the_wrong_dataset_can_be_sent_again,
+    large_files_go_straight_to_the_object_store,
     modify_and_revoke_reach_the_public_site,
     access_is_limited,
     twenty_units_upload_at_once,
