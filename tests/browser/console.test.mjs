@@ -169,6 +169,18 @@ step("uploading penalty_sample.xlsx as 行政处罚 shows its 4 invalid rows", a
   state.uploadId = Number(link.match(/uploads\/(\d+)\//)[1]);
 });
 
+step("a file above 4 MB goes to direct upload, which local storage refuses clearly", async () => {
+  await page.selectOption("#upload-dataset", "penalty");
+  const big = Buffer.alloc(5 * 1024 * 1024, 0x41);
+  await page.setInputFiles("#upload-file", { name: "big.xlsx", mimeType: "application/octet-stream", buffer: big });
+  await page.click("#upload-submit");
+  await page.waitForSelector("#upload-error:not([hidden])");
+  const message = await page.textContent("#upload-error");
+  assert.match(message, /不支持大文件直传/);
+  assert.match(message, /4 MB/);
+  await page.setInputFiles("#upload-file", []);
+});
+
 step("the upload list offers 删除 and 删除数据, each asking first", async () => {
   const row = page.locator(`#upload-list tr[data-upload="${state.uploadId}"]`);
   await row.waitFor();
