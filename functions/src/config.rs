@@ -11,6 +11,9 @@ pub const ENV_ALLOWED_NETWORKS: &str = "XYCZ_ALLOWED_NETWORKS";
 pub const ENV_TRUSTED_PROXIES: &str = "XYCZ_TRUSTED_PROXIES";
 /// Largest upload body in bytes.
 pub const ENV_MAX_UPLOAD_BYTES: &str = "XYCZ_MAX_UPLOAD_BYTES";
+/// Comma-separated origins (`https://host`) of console pages served from another host than the
+/// API; they may call it with the session cookie. Empty: same origin only.
+pub const ENV_CORS_ORIGINS: &str = "XYCZ_CORS_ORIGINS";
 
 /// API Gateway accepts 10 MB and Lambda 6 MB of event, and a binary body travels base64-encoded
 /// (4/3 larger): about 4 MB of file is what fits.
@@ -36,6 +39,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     pub auth: AuthPolicy,
     pub cookie: CookieSecurity,
+    /// Origins allowed to call the API from a browser on another host (CORS with credentials).
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -65,12 +70,19 @@ impl Config {
             None => DEFAULT_MAX_UPLOAD_BYTES,
         };
 
+        let cors_origins = set(ENV_CORS_ORIGINS)
+            .map(|list| parse_origins(&list))
+            .transpose()
+            .with_context(|| format!("{ENV_CORS_ORIGINS} is not a list of origins"))?
+            .unwrap_or_default();
+
         Ok(Config {
             allowed_networks,
             trusted_proxies,
             max_upload_bytes,
             auth: AuthPolicy::default(),
             cookie,
+            cors_origins,
         })
     }
 
@@ -82,8 +94,27 @@ impl Config {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             auth: AuthPolicy::default(),
             cookie: CookieSecurity::ExceptLoopbackHttp,
+            cors_origins: Vec::new(),
         }
     }
+}
+
+/// `https://a.example, https://b.example` as origins: scheme and host (and port), nothing else.
+fn parse_origins(list: &str) -> Result<Vec<String>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .with_context(|| format!("{origin}: an origin starts with https:// or http://"))?;
+            if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+                anyhow::bail!("{origin}: an origin is a scheme and a host, without a path");
+            }
+            Ok(origin.to_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -103,6 +134,25 @@ mod tests {
             .any(|c| c.contains("10.0.0.1".parse().unwrap())));
         assert!(config.trusted_proxies.is_empty());
         assert_eq!(config.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
+    }
+
+    #[test]
+    fn cors_origins_are_scheme_and_host() {
+        let env = |name: &str| {
+            (name == ENV_CORS_ORIGINS)
+                .then(|| "https://credit.example.gov.cn, http://10.1.2.3:8080".to_owned())
+        };
+        let config = Config::from_vars(CookieSecurity::Always, env).unwrap();
+        assert_eq!(
+            config.cors_origins,
+            ["https://credit.example.gov.cn", "http://10.1.2.3:8080"]
+        );
+        let env = |name: &str| {
+            (name == ENV_CORS_ORIGINS).then(|| "https://credit.example.gov.cn/console".to_owned())
+        };
+        assert!(Config::from_vars(CookieSecurity::Always, env).is_err());
+        let env = |name: &str| (name == ENV_CORS_ORIGINS).then(|| "credit.example".to_owned());
+        assert!(Config::from_vars(CookieSecurity::Always, env).is_err());
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //! Lambda, all of them together for `xycz serve`.
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Json, Router};
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::net::network_gate;
 use crate::state::AppState;
@@ -225,11 +226,39 @@ fn router(state: AppState, include: impl Fn(FunctionName) -> bool) -> Router {
     for route in ROUTES.iter().filter(|r| include(r.function)) {
         router = router.route(route.path, (route.handler)());
     }
-    router
+    let router = router
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(from_fn_with_state(state.clone(), network_gate))
-        .with_state(state)
+        .layer(from_fn_with_state(state.clone(), network_gate));
+    // Outside the gate, so that a refusal also reaches a console on another host readably.
+    let router = match cors(&state.config().cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.with_state(state)
+}
+
+/// Cross-origin calls with the session cookie from the configured console origins, if any.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static("x-csrf-token"),
+            ])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }
 
 async fn no_route() -> impl IntoResponse {

@@ -68,3 +68,57 @@ async fn callers_outside_the_extranet_are_refused() {
     );
     platform.finish().await;
 }
+
+/// A console on another host (`XYCZ_CORS_ORIGINS`) may call the API with its cookie; other
+/// origins get no CORS permission, and without the setting none is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_configured_console_origins_get_cors() {
+    let mut with_cors = config("127.0.0.0/8", "");
+    with_cors.cors_origins = vec!["https://credit.example.gov.cn".to_owned()];
+    let platform = start(Backend::Sqlite, with_cors).await.unwrap();
+
+    let mut client = platform.client();
+    client.extra_headers = vec![
+        ("origin".into(), "https://credit.example.gov.cn".into()),
+        ("access-control-request-method".into(), "POST".into()),
+        (
+            "access-control-request-headers".into(),
+            "content-type,x-csrf-token".into(),
+        ),
+    ];
+    let preflight = client
+        .send("OPTIONS", "/api/uploads", None, Vec::new())
+        .await;
+    assert!(preflight.status < 300, "preflight: {}", preflight.status);
+    let header = |response: &common::Response, name: &str| {
+        response
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        header(&preflight, "access-control-allow-origin").as_deref(),
+        Some("https://credit.example.gov.cn")
+    );
+    assert_eq!(
+        header(&preflight, "access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+    let allowed = header(&preflight, "access-control-allow-headers").unwrap_or_default();
+    assert!(allowed.contains("x-csrf-token"), "{allowed}");
+
+    client.extra_headers = vec![("origin".into(), "https://elsewhere.example".into())];
+    let other = client.get("/api/me").await;
+    assert_eq!(other.status, 401);
+    assert_eq!(header(&other, "access-control-allow-origin"), None);
+    platform.finish().await;
+
+    let platform = start(Backend::Sqlite, config("127.0.0.0/8", ""))
+        .await
+        .unwrap();
+    let mut client = platform.client();
+    client.extra_headers = vec![("origin".into(), "https://credit.example.gov.cn".into())];
+    let plain = client.get("/api/me").await;
+    assert_eq!(header(&plain, "access-control-allow-origin"), None);
+    platform.finish().await;
+}
