@@ -294,6 +294,7 @@ async fn sync_to_bucket(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) -
                 .bucket(bucket)
                 .key(&key)
                 .content_type(content_type(&key))
+                .cache_control(cache_control(&key))
                 .body(bytes.into())
                 .send()
                 .await
@@ -347,6 +348,23 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// How long the CDN and browsers keep a file. Names with a content hash (`style-ee7aa4b3.css`,
+/// `penalty-3b08488f.xlsx`) never change, so they are kept for a year; every other file (pages,
+/// search shards, the sitemap) for a minute, so that a published change is visible within a
+/// minute without invalidating the CDN's cache.
+fn cache_control(key: &str) -> &'static str {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let fingerprinted = stem
+        .rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    if fingerprinted {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=60"
+    }
+}
+
 fn content_type(key: &str) -> &'static str {
     match key.rsplit_once('.').map(|(_, ext)| ext) {
         Some("html") => "text/html; charset=utf-8",
@@ -365,6 +383,24 @@ fn content_type(key: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_content_hashed_names_are_cached_for_long() {
+        use super::cache_control;
+        let long = "public, max-age=31536000, immutable";
+        assert_eq!(cache_control("static/style-ee7aa4b3.css"), long);
+        assert_eq!(cache_control("downloads/penalty-3b08488f.xlsx"), long);
+        assert_eq!(cache_control("index.html"), "public, max-age=60");
+        assert_eq!(
+            cache_control("downloads/penalty.html"),
+            "public, max-age=60"
+        );
+        assert_eq!(
+            cache_control("publicity/penalty/list-2.html"),
+            "public, max-age=60"
+        );
+        assert_eq!(cache_control("search/ab-cd.json"), "public, max-age=60");
+    }
+
     use super::*;
 
     #[test]
