@@ -516,7 +516,6 @@ async fn bench_backend(store: &Store, records: i64, queries: usize, clients: usi
     }
 
     for query in Query::ALL {
-
         let mut tasks = Vec::new();
         for client in 0..clients {
             let store = store.clone();
