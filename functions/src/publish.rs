@@ -16,7 +16,7 @@ use xycz_site::{
     BuildMode, BuildSummary, FullBuildRequired, PublicRecordInput, RecordState, RecordStatus,
     SiteConfig,
 };
-use xycz_store::{Record, RecordState as StoredState, Store};
+use xycz_store::{RecordState as StoredState, SiteRecord, Store};
 
 /// Records read per database round trip while building.
 const PAGE: u32 = 500;
@@ -137,7 +137,7 @@ impl SiteBuilder {
         latest: i64,
         units: &HashMap<i64, String>,
     ) -> Result<Vec<PublicRecordInput>> {
-        let mut changed: HashMap<i64, Record> = HashMap::new();
+        let mut changed: HashMap<i64, SiteRecord> = HashMap::new();
         let mut after = since;
         while after < latest {
             let page = self.store.changes_since(after, PAGE).await?;
@@ -153,7 +153,7 @@ impl SiteBuilder {
 }
 
 /// A stored record as the generator takes it.
-fn public_input(record: Record, units: &HashMap<i64, String>) -> PublicRecordInput {
+fn public_input(record: SiteRecord, units: &HashMap<i64, String>) -> PublicRecordInput {
     let values = match record.values {
         Value::Object(map) => map
             .into_iter()
@@ -200,7 +200,7 @@ struct StoreRecords {
     units: HashMap<i64, String>,
     dataset: usize,
     after_id: i64,
-    buffer: std::vec::IntoIter<Record>,
+    buffer: std::vec::IntoIter<SiteRecord>,
     error: Option<anyhow::Error>,
 }
 

@@ -250,6 +250,8 @@ pub(crate) enum Param {
     OptDate(Option<chrono::NaiveDate>),
     Time(DateTime<Utc>),
     Json(serde_json::Value),
+    /// JSON already serialised; see [`SqlBuilder::bind_json_text`].
+    JsonText(String),
 }
 
 /// How [`SqlBuilder::bind`] writes a placeholder.
@@ -269,6 +271,8 @@ pub(crate) struct SqlBuilder {
     pub(crate) sql: String,
     pub(crate) params: Vec<Param>,
     placeholders: Placeholders,
+    /// PostgreSQL: JSON text needs a cast to `jsonb`.
+    cast_json_text: bool,
 }
 
 impl SqlBuilder {
@@ -277,17 +281,19 @@ impl SqlBuilder {
             sql: sql.to_owned(),
             params: Vec::new(),
             placeholders: Placeholders::Numbered,
+            cast_json_text: false,
         }
     }
 
     /// A builder whose placeholders suit `db`: for statements with many parameters.
     pub(crate) fn for_db(db: &Db, sql: &str) -> Self {
-        let placeholders = match db {
-            Db::Sqlite(_) => Placeholders::Positional,
-            Db::Postgres(_) => Placeholders::Numbered,
+        let (placeholders, cast_json_text) = match db {
+            Db::Sqlite(_) => (Placeholders::Positional, false),
+            Db::Postgres(_) => (Placeholders::Numbered, true),
         };
         SqlBuilder {
             placeholders,
+            cast_json_text,
             ..SqlBuilder::new(sql)
         }
     }
@@ -304,7 +310,18 @@ impl SqlBuilder {
             sql: sql.to_owned(),
             params,
             placeholders: Placeholders::Numbered,
+            cast_json_text: false,
         }
+    }
+
+    /// Appends a placeholder for JSON that is already text (bound as text; cast to `jsonb` on
+    /// PostgreSQL, so only builders made by [`SqlBuilder::for_db`] take it there).
+    pub(crate) fn bind_json_text(&mut self, json: String) -> &mut Self {
+        self.bind(Param::JsonText(json));
+        if self.cast_json_text {
+            self.sql.push_str("::jsonb");
+        }
+        self
     }
 
     /// Appends a placeholder for `param`.
@@ -335,6 +352,7 @@ macro_rules! bind_params {
                 $crate::db::Param::OptDate(v) => query.bind(*v),
                 $crate::db::Param::Time(v) => query.bind(*v),
                 $crate::db::Param::Json(v) => query.bind(sqlx::types::Json(v)),
+                $crate::db::Param::JsonText(v) => query.bind(v.as_str()),
             };
         }
         query

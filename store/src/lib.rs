@@ -27,6 +27,7 @@ pub use model::{
     Upload, UploadStatus, UsccException, User,
 };
 pub use objects::{upload_key, ObjectError, ObjectStore, PresignedPut, PutOutcome};
+pub use publicity::SiteRecord;
 pub use records::{RecordFilter, MAX_PAGE_SIZE};
 pub use stats::{is_timely, UnitDatasetStats, TIMELINESS_WORKING_DAYS};
 pub use uploads::{UploadFilter, UploadResult};

@@ -281,6 +281,13 @@ impl NewRecord {
     /// SHA-256 over the record's content; equal content gives an equal hash whatever the key
     /// order of `values`.
     pub fn content_hash(&self) -> String {
+        self.hash_and_json().0
+    }
+
+    /// The content hash and the values as canonical JSON text (keys sorted, compact), which is
+    /// what the database keeps: one serialisation serves the hash and every insert.
+    pub fn hash_and_json(&self) -> (String, String) {
+        let json = canonical_json(&self.values);
         let mut hasher = Sha256::new();
         let mut field = |bytes: &[u8]| {
             hasher.update((bytes.len() as u64).to_le_bytes());
@@ -291,28 +298,50 @@ impl NewRecord {
         field(self.doc_no.as_deref().unwrap_or("\u{0}").as_bytes());
         let date = self.decision_date.map(|d| d.to_string());
         field(date.as_deref().unwrap_or("\u{0}").as_bytes());
-        field(canonical_json(&self.values).as_bytes());
-        hex::encode(hasher.finalize())
+        field(json.as_bytes());
+        (hex::encode(hasher.finalize()), json)
     }
 }
 
-/// JSON with object keys sorted, so that equal values serialise equally.
+/// JSON with object keys sorted, so that equal values serialise equally: compact, as
+/// `serde_json::to_string` writes it.
 fn canonical_json(value: &Value) -> String {
+    let mut out = Vec::with_capacity(512);
+    write_canonical(value, &mut out);
+    // Only serde_json's own output and ASCII punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let members: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&map[k])))
-                .collect();
-            format!("{{{}}}", members.join(","))
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, member)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Writing JSON into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
+                write_canonical(member, out);
+            }
+            out.push(b'}');
         }
         Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(canonical_json).collect();
-            format!("[{}]", items.join(","))
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
         }
-        other => other.to_string(),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 
@@ -476,6 +505,21 @@ mod tests {
             decision_date: NaiveDate::from_ymd_opt(2024, 3, 1),
             values,
         }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_is_compact() {
+        let value: Value = serde_json::from_str(
+            r#"{"b": [1, {"y": "\"引号\"", "x": null}], "a": "长治\n", "c": {"k": 1.5, "j": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":"长治\n","b":[1,{"x":null,"y":"\"引号\""}],"c":{"j":true,"k":1.5}}"#
+        );
+        let (hash, json) = record(value.clone()).hash_and_json();
+        assert_eq!(json, canonical_json(&value));
+        assert_eq!(hash, record(value).content_hash());
     }
 
     #[test]

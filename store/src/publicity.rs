@@ -1,10 +1,30 @@
 //! What the site generator reads: the active records of a dataset, and every change since the
 //! last build (revoked and withdrawn records included, so the site can drop them).
 
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
 use crate::db::{with_pool, Store};
 use crate::error::StoreError;
-use crate::model::Record;
+use crate::model::RecordState;
 use crate::records::MAX_PAGE_SIZE;
+
+/// What the site generator needs of a record: fewer columns than [`crate::Record`], since a
+/// build reads every public record (and a refresh every changed one).
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct SiteRecord {
+    pub id: i64,
+    pub unit_id: i64,
+    pub dataset: String,
+    #[sqlx(try_from = "String")]
+    pub state: RecordState,
+    #[sqlx(rename = "field_values", json)]
+    pub values: Value,
+    pub changed_seq: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SITE_COLUMNS: &str = "id, unit_id, dataset, state, field_values, changed_seq, updated_at";
 
 impl Store {
     /// Active records of `dataset` with an id above `after_id`, in id order. Start with 0 and
@@ -14,18 +34,19 @@ impl Store {
         dataset: &str,
         after_id: i64,
         limit: u32,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Vec<SiteRecord>, StoreError> {
         let limit = i64::from(limit.clamp(1, MAX_PAGE_SIZE));
+        let sql = format!(
+            "SELECT {SITE_COLUMNS} FROM records WHERE dataset = $1 AND state = 'active' \
+             AND id > $2 ORDER BY id LIMIT $3"
+        );
         let records = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT * FROM records WHERE dataset = $1 AND state = 'active' AND id > $2 \
-                 ORDER BY id LIMIT $3",
-            )
-            .bind(dataset)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(&sql)
+                .bind(dataset)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         });
         Ok(records)
     }
@@ -36,16 +57,17 @@ impl Store {
         &self,
         after_seq: i64,
         limit: u32,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Vec<SiteRecord>, StoreError> {
         let limit = i64::from(limit.clamp(1, MAX_PAGE_SIZE));
+        let sql = format!(
+            "SELECT {SITE_COLUMNS} FROM records WHERE changed_seq > $1 ORDER BY changed_seq LIMIT $2"
+        );
         let records = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT * FROM records WHERE changed_seq > $1 ORDER BY changed_seq LIMIT $2",
-            )
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(&sql)
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         });
         Ok(records)
     }

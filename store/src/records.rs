@@ -114,10 +114,12 @@ const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
 /// 32,766 and PostgreSQL's 65,535 bound parameters.
 const IMPORT_CHUNK: usize = 500;
 
-/// A new record row: the record, its content hash and its `changed_seq`.
+/// A new record row: the record, its content hash, its values as JSON text and its
+/// `changed_seq`.
 struct NewRow<'a> {
     record: &'a NewRecord,
     hash: &'a str,
+    json: &'a str,
     seq: i64,
 }
 
@@ -158,7 +160,7 @@ fn records_insert(
             .push(", ")
             .bind(Param::Date(origin.sort_date(record)))
             .push(", ")
-            .bind(Param::Json(record.values.clone()))
+            .bind_json_text(row.json.to_owned())
             .push(", ")
             .bind(Param::Text(row.hash.to_owned()))
             .push(", ")
@@ -173,12 +175,13 @@ fn records_insert(
     sql
 }
 
-/// A version row: record id, version number, content and its hash.
+/// A version row: record id, version number, content, its hash and its values as JSON text.
 struct VersionRow<'a> {
     record_id: i64,
     version: i64,
     record: &'a NewRecord,
     hash: &'a str,
+    json: &'a str,
 }
 
 /// `INSERT INTO record_versions` for `rows` (at least one).
@@ -206,7 +209,7 @@ fn versions_insert(db: &Db, rows: &[VersionRow<'_>], origin: Origin) -> SqlBuild
             .push(", ")
             .bind(Param::OptDate(record.decision_date))
             .push(", ")
-            .bind(Param::Json(record.values.clone()))
+            .bind_json_text(row.json.to_owned())
             .push(", ")
             .bind(Param::Text(row.hash.to_owned()))
             .push(", ")
@@ -301,7 +304,8 @@ impl Store {
             user_id: actor.user_id,
             at: self.now(),
         };
-        let hashes: Vec<String> = records.iter().map(NewRecord::content_hash).collect();
+        let contents: Vec<(String, String)> =
+            records.iter().map(NewRecord::hash_and_json).collect();
         let mut counts = ImportCounts::default();
 
         with_pool!(self, |pool| {
@@ -332,13 +336,15 @@ impl Store {
                 let mut updates = Vec::new();
                 for &i in &round {
                     let existing = stored.remove(&records[i].natural_key);
-                    match plan_change(existing, &hashes[i]) {
+                    let (hash, json) = &contents[i];
+                    match plan_change(existing, hash) {
                         Change::Duplicate => counts.duplicates += 1,
                         Change::Insert => {
                             seq += 1;
                             inserts.push(NewRow {
                                 record: &records[i],
-                                hash: &hashes[i],
+                                hash,
+                                json,
                                 seq,
                             });
                             counts.imported += 1;
@@ -355,7 +361,8 @@ impl Store {
                                     record_id: id,
                                     version: version + 1,
                                     record: &records[i],
-                                    hash: &hashes[i],
+                                    hash,
+                                    json,
                                 },
                             ));
                             if restore {
@@ -390,6 +397,7 @@ impl Store {
                                 version: 1,
                                 record: row.record,
                                 hash: row.hash,
+                                json: row.json,
                             })
                         })
                         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -466,7 +474,7 @@ impl Store {
             user_id: actor.user_id,
             at: self.now(),
         };
-        let hash = record.content_hash();
+        let (hash, json) = record.hash_and_json();
 
         let created: Record = with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -475,6 +483,7 @@ impl Store {
             let row = NewRow {
                 record,
                 hash: &hash,
+                json: &json,
                 seq: seq + 1,
             };
             let insert = records_insert(&self.db, unit_id, dataset, &[row], origin);
@@ -487,6 +496,7 @@ impl Store {
                 version: 1,
                 record,
                 hash: &hash,
+                json: &json,
             };
             execute!(&mut *tx, versions_insert(&self.db, &[version], origin))?;
 
@@ -519,7 +529,7 @@ impl Store {
             user_id: actor.user_id,
             at: self.now(),
         };
-        let hash = record.content_hash();
+        let (hash, json) = record.hash_and_json();
         let lookup = scoped_record(scope, id);
 
         let modified: Record = with_pool!(self, |pool| {
@@ -544,6 +554,7 @@ impl Store {
                 version,
                 record,
                 hash: &hash,
+                json: &json,
             };
             execute!(&mut *tx, versions_insert(&self.db, &[row], origin))?;
 

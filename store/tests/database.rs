@@ -1028,6 +1028,7 @@ async fn concurrent_importers_lose_nothing(env: Env) {
     assert_eq!(all.len(), keys.len());
     assert!(all.iter().all(|r| r.version == 1));
     let changes = store.changes_since(0, 500).await.unwrap();
+    assert!(changes.iter().all(|r| r.state == RecordState::Active));
     assert_eq!(changes.len(), all.len());
     let seqs: HashSet<i64> = changes.iter().map(|r| r.changed_seq).collect();
     assert_eq!(
