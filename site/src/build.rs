@@ -83,6 +83,9 @@ struct RecordPhase {
     after: Vec<Summary>,
 }
 
+/// Changed records from which an incremental build renders detail pages on several threads.
+const PARALLEL_DETAIL_PAGES: usize = 256;
+
 #[derive(Default)]
 struct WorkerOut {
     written: usize,
@@ -875,7 +878,7 @@ impl<'a> Builder<'a> {
 
         let mut after = Vec::new();
         let mut hidden = 0;
-        let mut out = WorkerOut::default();
+        let mut jobs = Vec::new();
         for record in records.filter(|r| self.changed.contains(&r.id)) {
             let Some(i) = datasets.iter().position(|d| d.id == record.dataset) else {
                 hidden += 1;
@@ -887,14 +890,60 @@ impl<'a> Builder<'a> {
                 continue;
             }
             after.push(records::summarize(datasets[i], i, &record));
-            let job = Job {
+            jobs.push(Job {
                 record,
                 dataset: i,
                 until: verdict.until(),
-            };
-            self.render_detail(job, &datasets, &mut out)?;
+            });
         }
-        self.take_detail_pages(out)?;
+
+        // A large change (an upload of thousands of rows) is rendered on every core, as a full
+        // build is; a few pages are not worth the threads.
+        let workers = if jobs.len() < PARALLEL_DETAIL_PAGES {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(1, 8)
+        };
+        let share = jobs.len().div_ceil(workers).max(1);
+        let mut parts: Vec<Vec<Job>> = Vec::with_capacity(workers);
+        while jobs.len() > share {
+            let rest = jobs.split_off(share);
+            parts.push(std::mem::replace(&mut jobs, rest));
+        }
+        parts.push(jobs);
+        let this = &*self;
+        let outs: Vec<WorkerOut> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| {
+                    let datasets = &datasets;
+                    scope.spawn(move || {
+                        let mut out = WorkerOut::default();
+                        for job in part {
+                            if let Err(e) = this.render_detail(job, datasets, &mut out) {
+                                out.error = Some(e);
+                                break;
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| WorkerOut {
+                        error: Some(anyhow::anyhow!("a rendering thread panicked")),
+                        ..WorkerOut::default()
+                    })
+                })
+                .collect()
+        });
+        for out in outs {
+            self.take_detail_pages(out)?;
+        }
 
         // Pages of records that are no longer public.
         let rendered: HashSet<i64> = after.iter().map(|s| s.id).collect();

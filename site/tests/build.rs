@@ -591,3 +591,56 @@ fn incremental_builds_end_where_a_full_build_would() {
         assert!(a[&path] == b[&path], "{path} differs from a full build");
     }
 }
+
+/// An incremental build of a large change (detail pages rendered on several threads) writes
+/// the same pages as a full build of the same records.
+#[test]
+fn a_large_incremental_change_matches_a_full_build() {
+    let incremental_dir = tempfile::tempdir().unwrap();
+    let full_dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin();
+    let mut records = fixture_records();
+    xycz_site::build(
+        &config(incremental_dir.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Full,
+    )
+    .unwrap();
+
+    let added: Vec<PublicRecordInput> = (1000..1400)
+        .map(|id| {
+            if id % 2 == 0 {
+                sample::licence(id, today(), id % 300)
+            } else {
+                sample::penalty(id, today(), id % 300)
+            }
+        })
+        .collect();
+    let changed_ids: HashSet<i64> = added.iter().map(|r| r.id).collect();
+    records.extend(added);
+    let summary = xycz_site::build(
+        &config(incremental_dir.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Incremental { changed_ids },
+    )
+    .unwrap();
+    assert!(summary.incremental);
+    assert!(summary.pages_written >= 400, "{summary:?}");
+
+    xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
+    let incremental = files(incremental_dir.path());
+    let full = files(full_dir.path());
+    let pages = |files: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        files
+            .keys()
+            .filter(|p| p.starts_with("publicity/") && p.ends_with(".html"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(pages(&incremental), pages(&full));
+    for path in pages(&full) {
+        assert_eq!(incremental[&path], full[&path], "{path} differs");
+    }
+}
