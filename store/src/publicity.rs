@@ -58,13 +58,26 @@ impl Store {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<SiteRecord>, StoreError> {
+        self.changes_between(after_seq, i64::MAX, limit).await
+    }
+
+    /// Like [`Store::changes_since`], up to `changed_seq` `up_to` included: a reader can split
+    /// a long range into parts and read them at once.
+    pub async fn changes_between(
+        &self,
+        after_seq: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<SiteRecord>, StoreError> {
         let limit = i64::from(limit.clamp(1, MAX_PAGE_SIZE));
         let sql = format!(
-            "SELECT {SITE_COLUMNS} FROM records WHERE changed_seq > $1 ORDER BY changed_seq LIMIT $2"
+            "SELECT {SITE_COLUMNS} FROM records WHERE changed_seq > $1 AND changed_seq <= $2 \
+             ORDER BY changed_seq LIMIT $3"
         );
         let records = with_pool!(self, |pool| {
             sqlx::query_as(&sql)
                 .bind(after_seq)
+                .bind(up_to)
                 .bind(limit)
                 .fetch_all(pool)
                 .await?

@@ -1096,6 +1096,17 @@ async fn publicity_feed_and_changes(env: Env) {
         .await
         .unwrap()
         .is_empty());
+    // A range split in two halves gives each change once.
+    let first = store
+        .changes_between(built_at, changes[0].changed_seq, 100)
+        .await
+        .unwrap();
+    let second = store
+        .changes_between(changes[0].changed_seq, changes[1].changed_seq, 100)
+        .await
+        .unwrap();
+    assert_eq!(first.iter().map(|r| r.id).collect::<Vec<_>>(), [revoked.id]);
+    assert_eq!(second.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[3]]);
 }
 
 async fn stats_count_records_rows_and_timeliness(env: Env) {
