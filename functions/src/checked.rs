@@ -7,9 +7,10 @@ use serde_json::{Map, Value};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use xycz_domain::{CheckOptions, CheckedRecord, Dataset, Limits, Report};
-use xycz_store::NewRecord;
+use xycz_store::{NewRecord, Unit};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// China Standard Time: the day of an upload is counted in UTC+8.
 const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
@@ -47,6 +48,28 @@ pub(crate) fn check_options(
         },
         keep_records: true,
     }
+}
+
+/// Options for checking a file of `unit` on `today`, with the platform's USCC exceptions and
+/// the functions' size limit.
+pub(crate) async fn unit_check_options(
+    state: &AppState,
+    unit: &Unit,
+    today: NaiveDate,
+) -> Result<CheckOptions, ApiError> {
+    let exceptions: HashSet<String> = state
+        .store()
+        .list_uscc_exceptions()
+        .await?
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    Ok(check_options(
+        today,
+        &unit.code,
+        exceptions,
+        state.config().max_upload_bytes,
+    ))
 }
 
 /// The store's input for a valid checked row; the row's values move into it.

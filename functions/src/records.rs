@@ -1,7 +1,7 @@
 //! The records function: the unit's records with search and paging, one record with its
 //! versions, 新增 and 修改 checked by the same rules as an upload, and 撤销.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -14,7 +14,7 @@ use xycz_domain::{check_bytes, Catalog, Severity};
 use xycz_store::{NewRecord, RecordCursor, RecordFilter, RecordState, Unit};
 
 use crate::auth::Session;
-use crate::checked::{check_options, china_day, new_record, single_record_csv};
+use crate::checked::{china_day, new_record, single_record_csv, unit_check_options};
 use crate::error::ApiError;
 use crate::extract::{Id, JsonBody, QueryParams};
 use crate::state::AppState;
@@ -198,19 +198,7 @@ async fn check_record(
         .get(dataset_id)
         .ok_or_else(|| ApiError::BadRequest(format!("未知的数据类型“{dataset_id}”")))?;
     let csv = single_record_csv(dataset, values)?;
-    let exceptions: HashSet<String> = state
-        .store()
-        .list_uscc_exceptions()
-        .await?
-        .into_iter()
-        .map(|e| e.code)
-        .collect();
-    let options = check_options(
-        china_day(chrono::Utc::now()),
-        &unit.code,
-        exceptions,
-        state.config().max_upload_bytes,
-    );
+    let options = unit_check_options(state, unit, china_day(chrono::Utc::now())).await?;
     let dataset_id = dataset_id.to_owned();
 
     tokio::task::spawn_blocking(move || {

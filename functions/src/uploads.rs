@@ -1,7 +1,6 @@
 //! The uploads function: `POST /api/uploads` (store the original, check it, import the valid
 //! rows), `DELETE /api/uploads/{id}` (删除) and `DELETE /api/uploads/{id}/records` (删除数据).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use xycz_store::{
 };
 
 use crate::auth::Session;
-use crate::checked::{check_options, china_day, take_valid_records};
+use crate::checked::{china_day, take_valid_records, unit_check_options};
 use crate::error::ApiError;
 use crate::extract::{Id, JsonBody};
 use crate::state::AppState;
@@ -431,19 +430,7 @@ pub(crate) async fn check_file(
     today: chrono::NaiveDate,
     errors_xlsx: bool,
 ) -> Result<Result<Checked, FileError>, ApiError> {
-    let exceptions: HashSet<String> = state
-        .store()
-        .list_uscc_exceptions()
-        .await?
-        .into_iter()
-        .map(|e| e.code)
-        .collect();
-    let options = check_options(
-        today,
-        &unit.code,
-        exceptions,
-        state.config().max_upload_bytes,
-    );
+    let options = unit_check_options(state, unit, today).await?;
     let catalog: Arc<Catalog> = state.catalog().clone();
     let dataset_id = dataset_id.to_owned();
     let file_name = file_name.to_owned();

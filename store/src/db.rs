@@ -250,7 +250,7 @@ pub(crate) enum Param {
     OptDate(Option<chrono::NaiveDate>),
     Time(DateTime<Utc>),
     Json(serde_json::Value),
-    /// JSON already serialised; see [`SqlBuilder::bind_json_text`].
+    /// JSON already serialised (bound as text; see [`SqlBuilder::bind`]).
     JsonText(String),
 }
 
@@ -314,18 +314,27 @@ impl SqlBuilder {
         }
     }
 
-    /// Appends a placeholder for JSON that is already text (bound as text; cast to `jsonb` on
-    /// PostgreSQL, so only builders made by [`SqlBuilder::for_db`] take it there).
-    pub(crate) fn bind_json_text(&mut self, json: String) -> &mut Self {
-        self.bind(Param::JsonText(json));
-        if self.cast_json_text {
-            self.sql.push_str("::jsonb");
+    /// Appends `(p1, p2, ...)`, one row of a multi-row `VALUES` list, with a comma before it
+    /// unless it is the first.
+    pub(crate) fn push_row(&mut self, values: Vec<Param>) -> &mut Self {
+        if self.sql.ends_with(')') {
+            self.sql.push_str(", ");
         }
+        self.sql.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.sql.push(')');
         self
     }
 
-    /// Appends a placeholder for `param`.
+    /// Appends a placeholder for `param`. JSON text is cast to `jsonb` on PostgreSQL (so only
+    /// builders made by [`SqlBuilder::for_db`] take it there).
     pub(crate) fn bind(&mut self, param: Param) -> &mut Self {
+        let cast = self.cast_json_text && matches!(param, Param::JsonText(_));
         self.params.push(param);
         match self.placeholders {
             Placeholders::Numbered => {
@@ -333,6 +342,9 @@ impl SqlBuilder {
                 let _ = write!(self.sql, "${}", self.params.len());
             }
             Placeholders::Positional => self.sql.push('?'),
+        }
+        if cast {
+            self.sql.push_str("::jsonb");
         }
         self
     }
@@ -416,6 +428,10 @@ mod tests {
             .push(", ")
             .bind(Param::Text("x".into()));
         assert_eq!(sql.sql, "SELECT ? + ?, ?");
+        let mut rows = SqlBuilder::for_db(&db, "VALUES ");
+        rows.push_row(vec![Param::Int(1), Param::Text("a".into())])
+            .push_row(vec![Param::Int(2), Param::Text("b".into())]);
+        assert_eq!(rows.sql, "VALUES (?, ?), (?, ?)");
         let row: (i64, String) = bind_params!(sqlx::query_as(&sql.sql), &sql.params)
             .fetch_one(&pool)
             .await
