@@ -2,6 +2,7 @@
 //! and keeps the list of accepted 统一社会信用代码 exceptions. SQLite, and PostgreSQL with S3
 //! when `XYCZ_TEST_PG_URL` is set.
 
+#[macro_use]
 mod common;
 
 use common::{fixture_unit, fixtures, start, unit_with_user, Backend, Client, Platform, PASSWORD};
@@ -300,28 +301,6 @@ async fn accepted_uscc_exceptions_pass_the_check(backend: Backend) {
     assert!(!rows_with_errors.contains(&18), "{rows_with_errors:?}");
 
     platform.finish().await;
-}
-
-/// Generates a SQLite and a PostgreSQL+S3 test per case.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_s3 {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::PostgresS3).await;
-                }
-            )*
-        }
-    };
 }
 
 both_backends!(

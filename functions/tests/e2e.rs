@@ -1,6 +1,7 @@
 //! End to end through HTTP on a temp data folder: the same cases on SQLite with local objects
 //! and on PostgreSQL with S3 objects.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -783,28 +784,6 @@ fn unit_csv(
         csv.push_str("\r\n");
     }
     csv.into_bytes()
-}
-
-/// Generates a SQLite and a PostgreSQL+S3 test per case.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_s3 {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::PostgresS3).await;
-                }
-            )*
-        }
-    };
 }
 
 both_backends!(

@@ -2,6 +2,7 @@
 //! datasets, for a unit and for the credit office. SQLite, and PostgreSQL with S3 when
 //! `XYCZ_TEST_PG_URL` is set.
 
+#[macro_use]
 mod common;
 
 use common::{fixture_unit, fixtures, start, unit_with_user, Backend, Client, Platform, PASSWORD};
@@ -223,28 +224,6 @@ async fn filtered_pages_follow_the_cursor(backend: Backend) {
     assert_eq!(seen, uploaded);
 
     platform.finish().await;
-}
-
-/// Generates a SQLite and a PostgreSQL+S3 test per case.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_s3 {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::PostgresS3).await;
-                }
-            )*
-        }
-    };
 }
 
 both_backends!(

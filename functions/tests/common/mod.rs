@@ -479,3 +479,27 @@ pub fn multipart(dataset: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// Generates a SQLite and a PostgreSQL+S3 test per case: `both_backends!(case_a, case_b)` for
+/// `async fn case_a(backend: Backend)` (with `Backend` in scope).
+#[allow(unused_macros)]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::PostgresS3).await;
+                }
+            )*
+        }
+    };
+}
