@@ -6,7 +6,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{fixture_unit, fixtures, start, unit_with_user, uscc, Backend, Client, Platform};
+use common::{
+    expected_answer, fixture_unit, fixtures, start, unit_with_user, uscc, Backend, Client, Platform,
+};
 use serde_json::{json, Value};
 use sha2::Digest;
 use xycz_functions::Config;
@@ -70,11 +72,7 @@ async fn fixtures_upload_with_expected_counts(backend: Backend) {
 
     for name in &names {
         let bytes = std::fs::read(fixtures().join(name)).expect("fixture");
-        let expected: Value = serde_json::from_str(
-            &std::fs::read_to_string(fixtures().join(format!("{name}.expected.json")))
-                .expect("expected"),
-        )
-        .expect("expected JSON");
+        let expected = expected_answer(name);
         let dataset = expected["dataset"].as_str().expect("dataset");
 
         let response = clerk.upload(dataset, name, &bytes).await;
@@ -167,11 +165,7 @@ async fn a_file_sent_as_the_wrong_dataset_can_be_sent_again(backend: Backend) {
     let clerk = logged_in(&platform, "clerk").await;
     let name = "penalty_sample.xlsx";
     let bytes = std::fs::read(fixtures().join(name)).expect("fixture");
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join(format!("{name}.expected.json")))
-            .expect("expected"),
-    )
-    .expect("expected JSON");
+    let expected = expected_answer(name);
 
     let wrong = clerk.upload("licensing", name, &bytes).await;
     assert_eq!(wrong.status, 422, "{}", wrong.text());
@@ -214,11 +208,7 @@ async fn large_files_go_straight_to_the_object_store(backend: Backend) {
         bytes.len() > 4 * 1024,
         "the fixture is above the test limit"
     );
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join(format!("{file}.expected.json")))
-            .expect("expected"),
-    )
-    .expect("expected JSON");
+    let expected = expected_answer(file);
     let too_large = clerk.upload("penalty", file, &bytes).await;
     assert_eq!(too_large.status, 413, "{}", too_large.text());
     assert!(too_large.json()["message"].as_str().unwrap().contains("MB"));

@@ -85,6 +85,14 @@ pub fn fixtures() -> PathBuf {
     workspace().join("../shared/fixtures")
 }
 
+/// The expected answer shipped beside a fixture (`NAME.expected.json`).
+pub fn expected_answer(name: &str) -> Value {
+    let path = fixtures().join(format!("{name}.expected.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("expected JSON")
+}
+
 /// Starts a platform with `config` on `backend`. Returns `None` (and says so) when PostgreSQL
 /// is asked for but `XYCZ_TEST_PG_URL` is unset outside CI; in CI that is a failure.
 pub async fn start(backend: Backend, config: Config) -> Option<Platform> {
