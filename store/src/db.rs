@@ -249,7 +249,6 @@ pub(crate) enum Param {
     Date(chrono::NaiveDate),
     OptDate(Option<chrono::NaiveDate>),
     Time(DateTime<Utc>),
-    Json(serde_json::Value),
     /// JSON already serialised (bound as text; see [`SqlBuilder::bind`]).
     JsonText(String),
 }
@@ -304,16 +303,6 @@ impl SqlBuilder {
         self
     }
 
-    /// Starts a statement whose placeholders are already numbered `$1..$n` in `params` order.
-    pub(crate) fn statement(sql: &str, params: Vec<Param>) -> Self {
-        SqlBuilder {
-            sql: sql.to_owned(),
-            params,
-            placeholders: Placeholders::Numbered,
-            cast_json_text: false,
-        }
-    }
-
     /// Appends `(p1, p2, ...)`, one row of a multi-row `VALUES` list, with a comma before it
     /// unless it is the first.
     pub(crate) fn push_row(&mut self, values: Vec<Param>) -> &mut Self {
@@ -363,7 +352,6 @@ macro_rules! bind_params {
                 $crate::db::Param::Date(v) => query.bind(*v),
                 $crate::db::Param::OptDate(v) => query.bind(*v),
                 $crate::db::Param::Time(v) => query.bind(*v),
-                $crate::db::Param::Json(v) => query.bind(sqlx::types::Json(v)),
                 $crate::db::Param::JsonText(v) => query.bind(v.as_str()),
             };
         }

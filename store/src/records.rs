@@ -123,9 +123,8 @@ struct NewRow<'a> {
     seq: i64,
 }
 
-/// `INSERT INTO records ... RETURNING id, changed_seq` for `rows` (at least one). The caller maps
-/// ids back through `changed_seq`, which is unique, since neither backend promises the order
-/// of returned rows.
+/// `INSERT INTO records` for `rows` (at least one). Their versions are written afterwards by
+/// [`versions_of_changes`].
 fn records_insert(
     db: &Db,
     unit_id: i64,
@@ -160,44 +159,31 @@ fn records_insert(
             Param::Time(origin.at),
         ]);
     }
-    sql.push(" RETURNING id, changed_seq");
     sql
 }
 
-/// A version row: record id, version number, content, its hash and its values as JSON text.
-struct VersionRow<'a> {
-    record_id: i64,
-    version: i64,
-    record: &'a NewRecord,
-    hash: &'a str,
-    json: &'a str,
-}
-
-/// `INSERT INTO record_versions` for `rows` (at least one).
-fn versions_insert(db: &Db, rows: &[VersionRow<'_>], origin: Origin) -> SqlBuilder {
+/// Writes the version row of every record whose content was written with a `changed_seq` in
+/// `after_seq + 1 ..= up_to`: a copy of the record's current content, made by the database
+/// instead of binding the values a second time.
+///
+/// Only for content changes (insert or new version) made in the same write transaction: that
+/// transaction holds the write lock and gives out the sequence numbers, so every record in the
+/// range is one it just wrote.
+fn versions_of_changes(db: &Db, after_seq: i64, up_to: i64, origin: Origin) -> SqlBuilder {
     let mut sql = SqlBuilder::for_db(
         db,
         "INSERT INTO record_versions (record_id, version, natural_key, subject_name, \
          subject_code, doc_no, decision_date, field_values, content_hash, upload_id, user_id, \
-         created_at) VALUES ",
+         created_at) SELECT id, version, natural_key, subject_name, subject_code, doc_no, \
+         decision_date, field_values, content_hash, upload_id, ",
     );
-    for row in rows {
-        let record = row.record;
-        sql.push_row(vec![
-            Param::Int(row.record_id),
-            Param::Int(row.version),
-            Param::Text(record.natural_key.clone()),
-            Param::Text(record.subject_name.clone()),
-            Param::OptText(record.subject_code.clone()),
-            Param::OptText(record.doc_no.clone()),
-            Param::OptDate(record.decision_date),
-            Param::JsonText(row.json.to_owned()),
-            Param::Text(row.hash.to_owned()),
-            Param::OptInt(origin.upload_id),
-            Param::OptInt(origin.user_id),
-            Param::Time(origin.at),
-        ]);
-    }
+    sql.bind(Param::OptInt(origin.user_id))
+        .push(", ")
+        .bind(Param::Time(origin.at))
+        .push(" FROM records WHERE changed_seq > ")
+        .bind(Param::Int(after_seq))
+        .push(" AND changed_seq <= ")
+        .bind(Param::Int(up_to));
     sql
 }
 
@@ -222,37 +208,39 @@ fn stored_by_keys(db: &Db, unit_id: i64, dataset: &str, keys: &[&str]) -> SqlBui
     sql
 }
 
-/// Makes `record` the current version `version` of record `id`; a withdrawn record comes back.
+/// Makes `record` the current version `version` of record `id`, with its content hash and
+/// values as JSON text; a withdrawn record comes back.
 fn record_update(
+    db: &Db,
     id: i64,
     version: i64,
-    record: &NewRecord,
-    content_hash: &str,
-    seq: i64,
+    row: &NewRow<'_>,
     origin: Origin,
 ) -> SqlBuilder {
-    SqlBuilder::statement(
-        "UPDATE records SET version = $2, natural_key = $3, upload_id = $4, subject_name = $5, \
-         subject_code = $6, doc_no = $7, decision_date = $8, \
-         sort_date = COALESCE($8, sort_date), field_values = $9, \
-         content_hash = $10, changed_seq = $11, updated_at = $12, \
-         state = CASE WHEN state = 'deleted' THEN 'active' ELSE state END \
-         WHERE id = $1",
-        vec![
-            Param::Int(id),
-            Param::Int(version),
-            Param::Text(record.natural_key.clone()),
-            Param::OptInt(origin.upload_id),
-            Param::Text(record.subject_name.clone()),
-            Param::OptText(record.subject_code.clone()),
-            Param::OptText(record.doc_no.clone()),
-            Param::OptDate(record.decision_date),
-            Param::Json(record.values.clone()),
-            Param::Text(content_hash.to_owned()),
-            Param::Int(seq),
-            Param::Time(origin.at),
-        ],
-    )
+    let record = row.record;
+    let mut sql = SqlBuilder::for_db(db, "UPDATE records SET ");
+    let columns = [
+        ("version", Param::Int(version)),
+        ("natural_key", Param::Text(record.natural_key.clone())),
+        ("upload_id", Param::OptInt(origin.upload_id)),
+        ("subject_name", Param::Text(record.subject_name.clone())),
+        ("subject_code", Param::OptText(record.subject_code.clone())),
+        ("doc_no", Param::OptText(record.doc_no.clone())),
+        ("decision_date", Param::OptDate(record.decision_date)),
+        ("field_values", Param::JsonText(row.json.to_owned())),
+        ("content_hash", Param::Text(row.hash.to_owned())),
+        ("changed_seq", Param::Int(row.seq)),
+        ("updated_at", Param::Time(origin.at)),
+    ];
+    for (column, value) in columns {
+        sql.push(column).push(" = ").bind(value).push(", ");
+    }
+    sql.push("sort_date = COALESCE(")
+        .bind(Param::OptDate(record.decision_date))
+        .push(", sort_date), state = CASE WHEN state = 'deleted' THEN 'active' ELSE state END")
+        .push(" WHERE id = ")
+        .bind(Param::Int(id));
+    sql
 }
 
 /// `SELECT * FROM records WHERE id = $1`, limited to the scope's unit.
@@ -310,6 +298,7 @@ impl Store {
                     );
                 }
 
+                let round_start = seq;
                 let mut inserts = Vec::new();
                 let mut updates = Vec::new();
                 for &i in &round {
@@ -333,16 +322,13 @@ impl Store {
                             restore,
                         } => {
                             seq += 1;
-                            updates.push((
+                            let row = NewRow {
+                                record: &records[i],
+                                hash,
+                                json,
                                 seq,
-                                VersionRow {
-                                    record_id: id,
-                                    version: version + 1,
-                                    record: &records[i],
-                                    hash,
-                                    json,
-                                },
-                            ));
+                            };
+                            updates.push(record_update(&self.db, id, version + 1, &row, origin));
                             if restore {
                                 counts.imported += 1;
                             } else {
@@ -353,52 +339,19 @@ impl Store {
                 }
 
                 for chunk in inserts.chunks(IMPORT_CHUNK) {
-                    let insert = records_insert(&self.db, unit_id, dataset, chunk, origin);
-                    let created: HashMap<i64, i64> =
-                        bind_params!(sqlx::query_as(&insert.sql), &insert.params)
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .into_iter()
-                            .map(|(id, seq): (i64, i64)| (seq, id))
-                            .collect();
-                    let versions = chunk
-                        .iter()
-                        .map(|row| {
-                            let record_id = *created.get(&row.seq).ok_or_else(|| {
-                                StoreError::Database(sqlx::Error::Protocol(format!(
-                                    "the insert returned no record for changed_seq {}",
-                                    row.seq
-                                )))
-                            })?;
-                            Ok(VersionRow {
-                                record_id,
-                                version: 1,
-                                record: row.record,
-                                hash: row.hash,
-                                json: row.json,
-                            })
-                        })
-                        .collect::<Result<Vec<_>, StoreError>>()?;
-                    execute!(&mut *tx, versions_insert(&self.db, &versions, origin))?;
-                }
-
-                for (row_seq, row) in &updates {
                     execute!(
                         &mut *tx,
-                        record_update(
-                            row.record_id,
-                            row.version,
-                            row.record,
-                            row.hash,
-                            *row_seq,
-                            origin
-                        )
+                        records_insert(&self.db, unit_id, dataset, chunk, origin)
                     )?;
                 }
-                let versions: Vec<VersionRow<'_>> =
-                    updates.into_iter().map(|(_, row)| row).collect();
-                for chunk in versions.chunks(IMPORT_CHUNK) {
-                    execute!(&mut *tx, versions_insert(&self.db, chunk, origin))?;
+                for update in updates {
+                    execute!(&mut *tx, update)?;
+                }
+                if seq > round_start {
+                    execute!(
+                        &mut *tx,
+                        versions_of_changes(&self.db, round_start, seq, origin)
+                    )?;
                 }
             }
 
@@ -464,30 +417,26 @@ impl Store {
                 json: &json,
                 seq: seq + 1,
             };
-            let insert = records_insert(&self.db, unit_id, dataset, &[row], origin);
-            let (id, _): (i64, i64) = bind_params!(sqlx::query_as(&insert.sql), &insert.params)
+            execute!(
+                &mut *tx,
+                records_insert(&self.db, unit_id, dataset, &[row], origin)
+            )
+            .map_err(conflict_on_unique("记录"))?;
+            execute!(
+                &mut *tx,
+                versions_of_changes(&self.db, seq, seq + 1, origin)
+            )?;
+            let created: Record = sqlx::query_as("SELECT * FROM records WHERE changed_seq = $1")
+                .bind(seq + 1)
                 .fetch_one(&mut *tx)
-                .await
-                .map_err(conflict_on_unique("记录"))?;
-            let version = VersionRow {
-                record_id: id,
-                version: 1,
-                record,
-                hash: &hash,
-                json: &json,
-            };
-            execute!(&mut *tx, versions_insert(&self.db, &[version], origin))?;
+                .await?;
+            let id = created.id;
 
             let event = AuditEvent::new(actor, "record.create")
                 .unit(unit_id)
                 .target(id)
                 .detail(json!({ "dataset": dataset, "natural_key": record.natural_key }));
             write_audit!(&mut *tx, origin.at, event)?;
-
-            let created = sqlx::query_as("SELECT * FROM records WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
             tx.commit().await?;
             created
         });
@@ -522,19 +471,21 @@ impl Store {
             let seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
 
             let version = current.version + 1;
-            execute!(
-                &mut *tx,
-                record_update(id, version, record, &hash, seq + 1, origin)
-            )
-            .map_err(conflict_on_unique("记录"))?;
-            let row = VersionRow {
-                record_id: id,
-                version,
+            let row = NewRow {
                 record,
                 hash: &hash,
                 json: &json,
+                seq: seq + 1,
             };
-            execute!(&mut *tx, versions_insert(&self.db, &[row], origin))?;
+            execute!(
+                &mut *tx,
+                record_update(&self.db, id, version, &row, origin)
+            )
+            .map_err(conflict_on_unique("记录"))?;
+            execute!(
+                &mut *tx,
+                versions_of_changes(&self.db, seq, seq + 1, origin)
+            )?;
 
             let event = AuditEvent::new(actor, "record.modify")
                 .unit(current.unit_id)

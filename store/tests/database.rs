@@ -89,6 +89,15 @@ async fn import_counts_inserts_updates_and_duplicates(env: Env) {
     assert_eq!(detail.versions[0].values["处罚内容"], "罚款");
     assert_eq!(detail.versions[0].upload_id, Some(first.id));
     assert_eq!(detail.versions[1].upload_id, Some(second.id));
+    assert_eq!(detail.versions[1].values["处罚内容"], "警告");
+    assert_eq!(
+        detail
+            .versions
+            .iter()
+            .map(|v| (v.version, v.user_id, v.content_hash == detail.record.content_hash))
+            .collect::<Vec<_>>(),
+        vec![(1, Some(user.id), false), (2, Some(user.id), true)]
+    );
 
     let audit = store
         .list_audit(Scope::Unit(unit.id), None, 50)
