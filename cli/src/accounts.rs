@@ -29,9 +29,11 @@ pub enum UnitCommand {
         /// The unit's 统一社会信用代码.
         #[arg(long)]
         code: String,
-        /// The datasets it reports, comma-separated (default: all).
-        #[arg(long, value_delimiter = ',')]
-        datasets: Vec<String>,
+        /// The datasets it reports, comma-separated or repeated (default: all).
+        // Not `--datasets`: that global flag names the folder of the definitions, and the two
+        // under one name made clap panic.
+        #[arg(long = "dataset", value_name = "ID", value_delimiter = ',')]
+        reported: Vec<String>,
     },
 }
 
@@ -82,7 +84,7 @@ async fn run_unit(datasets: Option<&Path>, storage: Storage, command: UnitComman
     let UnitCommand::Add {
         name,
         code,
-        datasets: reported,
+        reported,
     } = command;
     let catalog = Catalog::load(datasets)?;
     let unit = xycz_functions::new_unit_checked(&catalog, name, &code, reported)
@@ -107,13 +109,17 @@ async fn run_user(storage: Storage, command: UserCommand) -> Result<()> {
             role,
             ..
         } => {
+            let username = username.trim();
+            if username.is_empty() {
+                bail!("请填写用户名");
+            }
             let code = xycz_domain::normalize::code(&unit_code);
             let unit = store.find_unit_by_code(&code).await?.with_context(|| {
                 format!("没有统一社会信用代码为 {code} 的单位，请先用 xycz unit add 添加")
             })?;
             let password = read_password()?;
             let user = NewUser {
-                username: username.trim().to_owned(),
+                username: username.to_owned(),
                 unit_id: unit.id,
                 role,
                 password,
