@@ -24,6 +24,9 @@ const PAGE: u32 = 500;
 /// How long the local publisher waits for more changes before it rebuilds.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
+/// How often the local publisher checkpoints the database when nothing changes records.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+
 /// Told after every change to records; decides how and when the site follows.
 pub trait Publisher: Send + Sync + 'static {
     /// Records of `dataset` changed.
@@ -142,10 +145,14 @@ impl SiteBuilder {
         } else {
             latest
         };
+        // Two tasks, not two futures of one task: decoding the rows is most of the work.
+        let (store, other) = (self.store.clone(), self.store.clone());
         let (first, second) = tokio::try_join!(
-            read_changes(&self.store, since, middle),
-            read_changes(&self.store, middle, latest)
-        )?;
+            tokio::spawn(async move { read_changes(&store, since, middle).await }),
+            tokio::spawn(async move { read_changes(&other, middle, latest).await })
+        )
+        .context("reading the changed records failed")?;
+        let (first, second) = (first?, second?);
         // Every change has its own sequence number, so a record is in one half at most.
         Ok(first
             .into_iter()
@@ -277,27 +284,24 @@ pub struct LocalPublisher {
 }
 
 impl LocalPublisher {
-    /// Starts the background task on the current runtime.
+    /// Starts the background task on the current runtime. After each refresh, and at least
+    /// every minute, it also checkpoints the database (see [`Store::checkpoint`]).
     pub fn start(builder: Arc<SiteBuilder>) -> Arc<LocalPublisher> {
         let wake = Arc::new(Notify::new());
         let task_builder = builder.clone();
         let task_wake = wake.clone();
         tokio::spawn(async move {
+            let mut maintenance = tokio::time::interval(CHECKPOINT_EVERY);
             loop {
-                task_wake.notified().await;
-                tokio::time::sleep(DEBOUNCE).await;
-                match task_builder.build(false).await {
-                    Ok(summary) => tracing::info!(
-                        written = summary.pages_written,
-                        removed = summary.pages_removed,
-                        public = summary.records_public,
-                        incremental = summary.incremental,
-                        ms = summary.elapsed.as_millis() as u64,
-                        "site refreshed"
-                    ),
-                    Err(error) => {
-                        tracing::error!(error = format!("{error:#}"), "site refresh failed")
+                tokio::select! {
+                    () = task_wake.notified() => {
+                        tokio::time::sleep(DEBOUNCE).await;
+                        refresh(&task_builder).await;
                     }
+                    _ = maintenance.tick() => {}
+                }
+                if let Err(error) = task_builder.store.checkpoint().await {
+                    tracing::warn!(error = %error, "database checkpoint failed");
                 }
             }
         });
@@ -307,6 +311,21 @@ impl LocalPublisher {
     /// Rebuilds now and returns when the pages are written (tests, benchmarks).
     pub async fn flush(&self) -> Result<BuildSummary> {
         self.builder.build(false).await
+    }
+}
+
+/// One incremental refresh of the local publisher, logged.
+async fn refresh(builder: &SiteBuilder) {
+    match builder.build(false).await {
+        Ok(summary) => tracing::info!(
+            written = summary.pages_written,
+            removed = summary.pages_removed,
+            public = summary.records_public,
+            incremental = summary.incremental,
+            ms = summary.elapsed.as_millis() as u64,
+            "site refreshed"
+        ),
+        Err(error) => tracing::error!(error = format!("{error:#}"), "site refresh failed"),
     }
 }
 

@@ -303,6 +303,37 @@ impl NewRecord {
     }
 }
 
+/// [`NewRecord::hash_and_json`] of every record, in order, on every core for a large import
+/// (hashing 100,000 rows takes about half a second on one).
+pub(crate) fn hash_and_json_all(records: &[NewRecord]) -> Vec<(String, String)> {
+    const PER_THREAD_AT_LEAST: usize = 2_000;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(records.len() / PER_THREAD_AT_LEAST)
+        .max(1);
+    if threads == 1 {
+        return records.iter().map(NewRecord::hash_and_json).collect();
+    }
+    let part = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = records
+            .chunks(part)
+            .map(|chunk| {
+                scope.spawn(|| {
+                    chunk
+                        .iter()
+                        .map(NewRecord::hash_and_json)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// JSON with object keys sorted, so that equal values serialise equally: compact, as
 /// `serde_json::to_string` writes it.
 fn canonical_json(value: &Value) -> String {
@@ -527,6 +558,16 @@ mod tests {
         let a = record(json!({"a": "1", "b": "2"}));
         let b = record(serde_json::from_str(r#"{"b":"2","a":"1"}"#).unwrap());
         assert_eq!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn hashing_on_several_threads_keeps_the_order() {
+        let records: Vec<NewRecord> = (0..5_001)
+            .map(|n| record(json!({ "处罚内容": format!("罚款{n}") })))
+            .collect();
+        let serial: Vec<(String, String)> = records.iter().map(NewRecord::hash_and_json).collect();
+        assert_eq!(hash_and_json_all(&records), serial);
+        assert_eq!(hash_and_json_all(&records[..3]), serial[..3]);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::audit::{page, write_audit, AuditEvent};
 use crate::db::{bind_params, execute, with_pool, BeginWrite, Db, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{
-    Actor, ImportCounts, NewRecord, Page, Record, RecordCursor, RecordDetail, RecordState,
-    RecordSummary, RecordVersion, Scope, RECORD_SUMMARY_COLUMNS,
+    hash_and_json_all, Actor, ImportCounts, NewRecord, Page, Record, RecordCursor, RecordDetail,
+    RecordState, RecordSummary, RecordVersion, Scope, RECORD_SUMMARY_COLUMNS,
 };
 
 /// Most rows a list call returns.
@@ -210,13 +210,7 @@ fn stored_by_keys(db: &Db, unit_id: i64, dataset: &str, keys: &[&str]) -> SqlBui
 
 /// Makes `record` the current version `version` of record `id`, with its content hash and
 /// values as JSON text; a withdrawn record comes back.
-fn record_update(
-    db: &Db,
-    id: i64,
-    version: i64,
-    row: &NewRow<'_>,
-    origin: Origin,
-) -> SqlBuilder {
+fn record_update(db: &Db, id: i64, version: i64, row: &NewRow<'_>, origin: Origin) -> SqlBuilder {
     let record = row.record;
     let mut sql = SqlBuilder::for_db(db, "UPDATE records SET ");
     let columns = [
@@ -270,8 +264,7 @@ impl Store {
             user_id: actor.user_id,
             at: self.now(),
         };
-        let contents: Vec<(String, String)> =
-            records.iter().map(NewRecord::hash_and_json).collect();
+        let contents = hash_and_json_all(records);
         let mut counts = ImportCounts::default();
 
         with_pool!(self, |pool| {
@@ -477,11 +470,8 @@ impl Store {
                 json: &json,
                 seq: seq + 1,
             };
-            execute!(
-                &mut *tx,
-                record_update(&self.db, id, version, &row, origin)
-            )
-            .map_err(conflict_on_unique("记录"))?;
+            execute!(&mut *tx, record_update(&self.db, id, version, &row, origin))
+                .map_err(conflict_on_unique("记录"))?;
             execute!(
                 &mut *tx,
                 versions_of_changes(&self.db, seq, seq + 1, origin)

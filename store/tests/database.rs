@@ -94,7 +94,11 @@ async fn import_counts_inserts_updates_and_duplicates(env: Env) {
         detail
             .versions
             .iter()
-            .map(|v| (v.version, v.user_id, v.content_hash == detail.record.content_hash))
+            .map(|v| (
+                v.version,
+                v.user_id,
+                v.content_hash == detail.record.content_hash
+            ))
             .collect::<Vec<_>>(),
         vec![(1, Some(user.id), false), (2, Some(user.id), true)]
     );
@@ -1160,4 +1164,35 @@ async fn stats_count_records_rows_and_timeliness(env: Env) {
     assert!((s.invalid_share - 0.2).abs() < 1e-9);
     assert_eq!((s.timeliness_base, s.timely), (2, 1));
     assert_eq!(s.timeliness, Some(0.5));
+}
+
+/// SQLite commits go to the write-ahead log; `checkpoint` (which `xycz serve` runs in the
+/// background) moves them into the database file itself.
+#[tokio::test]
+async fn sqlite_checkpoint_moves_commits_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("xycz.db");
+    let store = xycz_store::Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    unit(&store, UNIT_A_CODE, "市场监管局").await;
+
+    // The database file alone, as a copy without its log.
+    let units_in_file = |name: &str| {
+        let copy = dir.path().join(name);
+        std::fs::copy(&path, &copy).unwrap();
+        let url = format!("sqlite://{}", copy.display());
+        async move {
+            use sqlx::Connection;
+            let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM units")
+                .fetch_one(&mut db)
+                .await
+                .unwrap_or(0)
+        }
+    };
+    assert_eq!(units_in_file("before.db").await, 0);
+    store.checkpoint().await.unwrap();
+    assert_eq!(units_in_file("after.db").await, 1);
+    store.close().await;
 }
