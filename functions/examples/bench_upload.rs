@@ -4,7 +4,8 @@
 //! cargo run --release -p xycz-functions --example bench_upload -- FILE [sqlite|postgres]
 //!
 //! The file's rows must name the unit 11140400PF0B26Q50G (as `gen_penalty` writes them).
-//! `postgres` uses the server of `XYCZ_TEST_PG_URL` (see scripts/pg-test-env).
+//! `postgres` uses the server of `XYCZ_TEST_PG_URL` (see scripts/pg-test-env). With
+//! `XYCZ_BENCH_KEEP` set, the data folder is kept and its path printed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -167,6 +168,9 @@ async fn main() -> Result<()> {
     );
 
     store.close().await;
+    if std::env::var_os("XYCZ_BENCH_KEEP").is_some() {
+        eprintln!("data folder kept: {}", dir.keep().display());
+    }
     if let Some((mut admin, database)) = pg {
         sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
             .execute(&mut admin)

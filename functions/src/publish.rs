@@ -2,13 +2,15 @@
 //! publisher that refreshes after changes (debounced, in the background), and the notice the
 //! API functions send after a change.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use chrono::{Datelike, Timelike};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::{Mutex, Notify};
 use xycz_domain::Catalog;
@@ -147,51 +149,51 @@ impl SiteBuilder {
         };
         // Two tasks, not two futures of one task: decoding the rows is most of the work.
         let (store, other) = (self.store.clone(), self.store.clone());
+        let units = Arc::new(units.clone());
         let (first, second) = tokio::try_join!(
-            tokio::spawn(async move { read_changes(&store, since, middle).await }),
-            tokio::spawn(async move { read_changes(&other, middle, latest).await })
+            tokio::spawn(read_changes(store, units.clone(), since, middle)),
+            tokio::spawn(read_changes(other, units, middle, latest))
         )
         .context("reading the changed records failed")?;
-        let (first, second) = (first?, second?);
         // Every change has its own sequence number, so a record is in one half at most.
-        Ok(first
-            .into_iter()
-            .chain(second)
-            .map(|record| public_input(record, units))
-            .collect())
+        let mut changed = first?;
+        changed.extend(second?);
+        Ok(changed)
     }
 }
 
-/// The records changed after `after` up to `up_to`, page by page.
-async fn read_changes(store: &Store, mut after: i64, up_to: i64) -> Result<Vec<SiteRecord>> {
+/// The records changed after `after` up to `up_to`, page by page, as the generator takes them.
+async fn read_changes(
+    store: Store,
+    units: Arc<HashMap<i64, String>>,
+    mut after: i64,
+    up_to: i64,
+) -> Result<Vec<PublicRecordInput>> {
     let mut changed = Vec::new();
     while after < up_to {
         let page = store.changes_between(after, up_to, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.changed_seq;
-        changed.extend(page);
+        changed.extend(page.into_iter().map(|record| public_input(record, &units)));
     }
     Ok(changed)
 }
 
 /// A stored record as the generator takes it.
 fn public_input(record: SiteRecord, units: &HashMap<i64, String>) -> PublicRecordInput {
-    let values = match record.values {
-        Value::Object(map) => map
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k, s)),
-                Value::Null => None,
-                other => Some((k, other.to_string())),
-            })
-            .collect(),
-        _ => Default::default(),
+    let values = match serde_json::from_str::<FieldTexts>(&record.values_json) {
+        Ok(FieldTexts(values)) => values,
+        Err(error) => {
+            tracing::warn!(id = record.id, %error, "a record's values are not a JSON object");
+            BTreeMap::new()
+        }
     };
     let status = match record.state {
         StoredState::Active => RecordStatus::Active,
         StoredState::Revoked => RecordStatus::Revoked,
         StoredState::Deleted => RecordStatus::Deleted,
     };
+    let at = record.updated_at + chrono::TimeDelta::hours(8);
     PublicRecordInput {
         id: record.id,
         dataset: record.dataset,
@@ -201,15 +203,56 @@ fn public_input(record: SiteRecord, units: &HashMap<i64, String>) -> PublicRecor
             status,
             ..RecordState::default()
         },
-        updated_at: chrono::FixedOffset::east_opt(8 * 3600)
-            .map(|tz| {
-                record
-                    .updated_at
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default(),
+        // China time, e.g. `2026-03-01 10:20`.
+        updated_at: format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            at.year(),
+            at.month(),
+            at.day(),
+            at.hour(),
+            at.minute()
+        ),
+    }
+}
+
+/// A record's values as the pages show them, parsed straight from the stored JSON object: text
+/// as it is, other values written out as JSON, empty (null) fields left out.
+struct FieldTexts(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for FieldTexts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FieldTexts;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object of field values")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldTexts, A::Error> {
+                let mut values = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, FieldText>()? {
+                    if let Some(text) = value.0 {
+                        values.insert(key, text);
+                    }
+                }
+                Ok(FieldTexts(values))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// One field value: `None` for null.
+struct FieldText(Option<String>);
+
+impl<'de> Deserialize<'de> for FieldText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(FieldText(None)),
+            Value::String(text) => Ok(FieldText(Some(text))),
+            other => Ok(FieldText(Some(other.to_string()))),
+        }
     }
 }
 
@@ -333,5 +376,55 @@ impl Publisher for LocalPublisher {
     fn changed<'a>(&'a self, _dataset: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         self.wake.notify_one();
         Box::pin(async {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_records_become_generator_input() {
+        let record = SiteRecord {
+            id: 7,
+            unit_id: 2,
+            dataset: "penalty".into(),
+            state: StoredState::Revoked,
+            values_json:
+                r#"{"处罚内容":"罚款","罚款金额":1.5,"备注":null,"是否":true,"附件":["a"]}"#.into(),
+            changed_seq: 9,
+            updated_at: "2026-03-01T17:20:59Z".parse().unwrap(),
+        };
+        let units = HashMap::from([(2, "长治市市场监督管理局".to_owned())]);
+        let input = public_input(record, &units);
+        assert_eq!(input.id, 7);
+        assert_eq!(input.unit_name, "长治市市场监督管理局");
+        assert_eq!(input.state.status, RecordStatus::Revoked);
+        // China time, the next day.
+        assert_eq!(input.updated_at, "2026-03-02 01:20");
+        let expected: BTreeMap<String, String> = [
+            ("处罚内容", "罚款"),
+            ("罚款金额", "1.5"),
+            ("是否", "true"),
+            ("附件", r#"["a"]"#),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(input.values, expected);
+    }
+
+    #[test]
+    fn values_that_are_not_an_object_are_empty() {
+        let record = SiteRecord {
+            id: 1,
+            unit_id: 1,
+            dataset: "penalty".into(),
+            state: StoredState::Active,
+            values_json: "[1, 2]".into(),
+            changed_seq: 1,
+            updated_at: chrono::Utc::now(),
+        };
+        assert!(public_input(record, &HashMap::new()).values.is_empty());
     }
 }

@@ -2,7 +2,6 @@
 //! last build (revoked and withdrawn records included, so the site can drop them).
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use crate::db::{with_pool, Store};
 use crate::error::StoreError;
@@ -18,13 +17,18 @@ pub struct SiteRecord {
     pub dataset: String,
     #[sqlx(try_from = "String")]
     pub state: RecordState,
-    #[sqlx(rename = "field_values", json)]
-    pub values: Value,
+    /// The field values as the JSON object text the database holds: a build reads every
+    /// public record, so the reader parses them where and how it needs them.
+    #[sqlx(rename = "field_values")]
+    pub values_json: String,
     pub changed_seq: i64,
     pub updated_at: DateTime<Utc>,
 }
 
-const SITE_COLUMNS: &str = "id, unit_id, dataset, state, field_values, changed_seq, updated_at";
+/// `field_values` is `jsonb` on PostgreSQL, hence the cast (a no-op on SQLite's text).
+const SITE_COLUMNS: &str =
+    "id, unit_id, dataset, state, CAST(field_values AS TEXT) AS field_values, \
+                            changed_seq, updated_at";
 
 impl Store {
     /// Active records of `dataset` with an id above `after_id`, in id order. Start with 0 and
