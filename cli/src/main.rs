@@ -77,9 +77,12 @@ fn init_logging(serving: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal, not in journald or a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

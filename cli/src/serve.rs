@@ -85,8 +85,28 @@ async fn serve(datasets: Option<&Path>, args: ServeArgs) -> Result<()> {
         "xycz serve: http://{address}/ （网站：{}，接口：/api）",
         app.storage.site_dir.display()
     );
-    let shutdown = async {
+    app.serve(listener, stop_signal()).await
+}
+
+/// Ctrl-C, or SIGTERM (systemd, container runtimes): in-flight requests finish first.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
         let _ = tokio::signal::ctrl_c().await;
-    };
-    app.serve(listener, shutdown).await
+    }
 }

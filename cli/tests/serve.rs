@@ -284,3 +284,38 @@ fn accounts_made_by_the_cli_log_in_while_it_serves() {
     assert_eq!(refused["code"], "account_disabled");
     assert_eq!(refused["message"], "账号已停用，请联系信用办");
 }
+
+/// systemd and container runtimes stop a service with SIGTERM: `xycz serve` then stops
+/// accepting, finishes what it serves, closes the database and exits with success.
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = Server::start();
+    assert_eq!(server.get("/", None).status, 200);
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "xycz serve did not stop on SIGTERM:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}\n{}", server.log());
+    // The last connection to close folds SQLite's log into the database file.
+    let db = server.data.path().join("xycz.db");
+    assert!(db.is_file(), "{}", db.display());
+    assert!(
+        !server.data.path().join("xycz.db-wal").exists(),
+        "the write-ahead log is left after a clean stop"
+    );
+}

@@ -107,7 +107,8 @@ impl LocalApp {
         self.router.clone()
     }
 
-    /// Serves on `listener` until `shutdown` completes.
+    /// Serves on `listener` until `shutdown` completes, lets the requests in flight finish,
+    /// then closes the database (SQLite folds its write-ahead log into the file).
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
@@ -116,10 +117,12 @@ impl LocalApp {
         let service = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the server stopped")
+            .context("the server stopped");
+        self.state.store().close().await;
+        served
     }
 }
 
