@@ -12,7 +12,8 @@ use anyhow::{Context, Result};
 use chrono::{Datelike, Timelike};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{mpsc, Mutex, Notify};
+use tokio::task::JoinHandle;
 use xycz_domain::Catalog;
 use xycz_site::{
     BuildMode, BuildSummary, FullBuildRequired, PublicRecordInput, RecordState, RecordStatus,
@@ -82,17 +83,14 @@ impl SiteBuilder {
             .map(|u| (u.id, u.name))
             .collect();
         let started = std::time::Instant::now();
-        let changed = match *built_seq {
-            Some(since) if !full => Some(self.changed_records(since, latest, &units).await?),
-            _ => None,
+        let (readers, changes) = match *built_seq {
+            Some(since) if !full => {
+                let (readers, changes) =
+                    read_changes(&self.store, Arc::new(units.clone()), since, latest);
+                (readers, Some(changes))
+            }
+            _ => (Vec::new(), None),
         };
-        if let Some(changed) = &changed {
-            tracing::info!(
-                records = changed.len(),
-                ms = started.elapsed().as_millis() as u64,
-                "changed records read"
-            );
-        }
 
         let mut config = self.config.clone();
         config.today = crate::checked::china_day(chrono::Utc::now());
@@ -100,10 +98,9 @@ impl SiteBuilder {
         let store = self.store.clone();
         let runtime = tokio::runtime::Handle::current();
         let built = tokio::task::spawn_blocking(move || {
-            if let Some(changed) = changed {
-                let changed_ids = changed.iter().map(|r| r.id).collect();
-                let mode = BuildMode::Incremental { changed_ids };
-                match xycz_site::build(&config, &catalog, changed, mode) {
+            if let Some(changes) = changes {
+                // The pages of the changed records are rendered while they are read.
+                match xycz_site::build(&config, &catalog, changes, BuildMode::ChangedRecords) {
                     Err(e) if e.downcast_ref::<FullBuildRequired>().is_some() => {
                         tracing::info!("{e}");
                     }
@@ -122,6 +119,27 @@ impl SiteBuilder {
         .await
         .context("the site build thread failed")?;
 
+        // An incremental build that missed changed records must not count as done: the next
+        // build is full. (After a full build instead, the readers were stopped on purpose.)
+        let mut read = 0;
+        for reader in readers {
+            match reader.await.context("a reading task failed")? {
+                Ok(count) => read += count,
+                Err(error) if matches!(&built, Ok(summary) if summary.incremental) => {
+                    *built_seq = None;
+                    return Err(error.context("reading the changed records failed"));
+                }
+                Err(_) => {}
+            }
+        }
+        if matches!(&built, Ok(summary) if summary.incremental) {
+            tracing::info!(
+                records = read,
+                ms = started.elapsed().as_millis() as u64,
+                "changed records read and rendered"
+            );
+        }
+
         match built {
             Ok(summary) => {
                 *built_seq = Some(latest);
@@ -133,50 +151,90 @@ impl SiteBuilder {
             }
         }
     }
-
-    /// The current version of every record changed after `since` up to `latest`, whatever
-    /// its state. A long range is read in two halves at once (two connections, two cores).
-    async fn changed_records(
-        &self,
-        since: i64,
-        latest: i64,
-        units: &HashMap<i64, String>,
-    ) -> Result<Vec<PublicRecordInput>> {
-        let middle = if latest - since > 4 * i64::from(PAGE) {
-            since + (latest - since) / 2
-        } else {
-            latest
-        };
-        // Two tasks, not two futures of one task: decoding the rows is most of the work.
-        let (store, other) = (self.store.clone(), self.store.clone());
-        let units = Arc::new(units.clone());
-        let (first, second) = tokio::try_join!(
-            tokio::spawn(read_changes(store, units.clone(), since, middle)),
-            tokio::spawn(read_changes(other, units, middle, latest))
-        )
-        .context("reading the changed records failed")?;
-        // Every change has its own sequence number, so a record is in one half at most.
-        let mut changed = first?;
-        changed.extend(second?);
-        Ok(changed)
-    }
 }
 
-/// The records changed after `after` up to `up_to`, page by page, as the generator takes them.
-async fn read_changes(
+/// Batches of changed records in flight between the readers and the generator.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// Starts reading the current version of every record changed after `since` up to `latest`,
+/// whatever its state: a long range in two halves at once (two tasks, two connections), since
+/// decoding the rows is most of the work. Returns the reading tasks, which give the number of
+/// records they read, and the records as they come, for a blocking thread.
+fn read_changes(
+    store: &Store,
+    units: Arc<HashMap<i64, String>>,
+    since: i64,
+    latest: i64,
+) -> (Vec<JoinHandle<Result<usize>>>, ReceivedRecords) {
+    let middle = if latest - since > 4 * i64::from(PAGE) {
+        since + (latest - since) / 2
+    } else {
+        latest
+    };
+    let (sender, receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
+    // Every change has its own sequence number, so a record is in one half at most.
+    let readers = [(since, middle), (middle, latest)]
+        .into_iter()
+        .map(|(after, up_to)| {
+            tokio::spawn(send_changes(
+                store.clone(),
+                units.clone(),
+                after,
+                up_to,
+                sender.clone(),
+            ))
+        })
+        .collect();
+    let records = ReceivedRecords {
+        receiver,
+        batch: Vec::new().into_iter(),
+    };
+    (readers, records)
+}
+
+/// Sends the records changed after `after` up to `up_to`, page by page, as the generator takes
+/// them; returns how many.
+async fn send_changes(
     store: Store,
     units: Arc<HashMap<i64, String>>,
     mut after: i64,
     up_to: i64,
-) -> Result<Vec<PublicRecordInput>> {
-    let mut changed = Vec::new();
+    sender: mpsc::Sender<Vec<PublicRecordInput>>,
+) -> Result<usize> {
+    let mut sent = 0;
     while after < up_to {
         let page = store.changes_between(after, up_to, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.changed_seq;
-        changed.extend(page.into_iter().map(|record| public_input(record, &units)));
+        sent += page.len();
+        let batch = page
+            .into_iter()
+            .map(|record| public_input(record, &units))
+            .collect();
+        if sender.send(batch).await.is_err() {
+            anyhow::bail!("the site build stopped taking changed records");
+        }
     }
-    Ok(changed)
+    Ok(sent)
+}
+
+/// The changed records as the readers send them, for the generator on a blocking thread.
+struct ReceivedRecords {
+    receiver: mpsc::Receiver<Vec<PublicRecordInput>>,
+    batch: std::vec::IntoIter<PublicRecordInput>,
+}
+
+impl Iterator for ReceivedRecords {
+    type Item = PublicRecordInput;
+
+    fn next(&mut self) -> Option<PublicRecordInput> {
+        loop {
+            if let Some(record) = self.batch.next() {
+                return Some(record);
+            }
+            self.batch = self.receiver.blocking_recv()?.into_iter();
+        }
+    }
 }
 
 /// A stored record as the generator takes it.

@@ -83,9 +83,6 @@ struct RecordPhase {
     after: Vec<Summary>,
 }
 
-/// Changed records from which an incremental build renders detail pages on several threads.
-const PARALLEL_DETAIL_PAGES: usize = 256;
-
 #[derive(Default)]
 struct WorkerOut {
     written: usize,
@@ -109,7 +106,11 @@ pub(crate) struct Builder<'a> {
     old: Manifest,
     new: Manifest,
     incremental: bool,
+    /// Incremental builds: the ids of the changed records.
     changed: HashSet<i64>,
+    /// Whether `changed` was given (`BuildMode::Incremental`): records outside it are skipped.
+    /// Otherwise (`BuildMode::ChangedRecords`) it is the ids of the records given.
+    changed_given: bool,
     links: Links,
     written: usize,
     unchanged: usize,
@@ -132,25 +133,23 @@ pub(crate) fn run(
 
     let mut old = Manifest::load(&config.output_dir).unwrap_or_default();
     let published: Vec<&str> = published_datasets(catalog).map(|d| d.id.as_str()).collect();
-    let (state, changed) = match mode {
-        BuildMode::Incremental { .. } if old.fingerprint != fingerprint => {
-            return Err(FullBuildRequired {
-                reason: "content, templates or the catalog changed since the last build",
-            }
-            .into());
+    let state = if matches!(mode, BuildMode::Full) {
+        None
+    } else if old.fingerprint != fingerprint {
+        return Err(FullBuildRequired {
+            reason: "content, templates or the catalog changed since the last build",
         }
-        BuildMode::Incremental { changed_ids } => {
-            match state::load(&config.output_dir, &published) {
-                Some(state) => (Some(state), changed_ids),
-                None => {
-                    return Err(FullBuildRequired {
-                        reason: "the output folder holds no record state from an earlier build",
-                    }
-                    .into())
-                }
-            }
-        }
-        BuildMode::Full => (None, HashSet::new()),
+        .into());
+    } else {
+        Some(
+            state::load(&config.output_dir, &published).ok_or(FullBuildRequired {
+                reason: "the output folder holds no record state from an earlier build",
+            })?,
+        )
+    };
+    let (changed, changed_given) = match mode {
+        BuildMode::Incremental { changed_ids } => (changed_ids, true),
+        BuildMode::ChangedRecords | BuildMode::Full => (HashSet::new(), false),
     };
     let incremental = state.is_some();
     // A full build removes the pages of records the last build showed and this one does not.
@@ -180,6 +179,7 @@ pub(crate) fn run(
         },
         incremental,
         changed,
+        changed_given,
         links: Links::default(),
         written: 0,
         unchanged: 0,
@@ -769,6 +769,16 @@ impl<'a> Builder<'a> {
         &mut self,
         records: &mut dyn Iterator<Item = PublicRecordInput>,
     ) -> Result<(Vec<Summary>, usize)> {
+        self.render_public(records)
+    }
+
+    /// Renders the detail page of every public record among `records` on every core while
+    /// reading them (the reader decides what is public and sends batches to the renderers).
+    /// Returns the public records' summaries and how many were hidden.
+    fn render_public(
+        &mut self,
+        records: &mut dyn Iterator<Item = PublicRecordInput>,
+    ) -> Result<(Vec<Summary>, usize)> {
         let published = self.published();
         let index: HashMap<&str, usize> = published
             .iter()
@@ -787,18 +797,19 @@ impl<'a> Builder<'a> {
 
         let (sender, receiver) = sync_channel::<Vec<Job>>(workers * 2);
         let receiver = Mutex::new(receiver);
+        let this = &*self;
         let outs: Vec<WorkerOut> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
-                .map(|_| scope.spawn(|| self.render_details(&receiver, &datasets)))
+                .map(|_| scope.spawn(|| this.render_details(&receiver, &datasets)))
                 .collect();
 
             let mut batch = Vec::with_capacity(BATCH);
             for (n, record) in records.enumerate() {
-                if n > 0 && n % PROGRESS_EVERY == 0 && !self.config.quiet {
+                if n > 0 && n % PROGRESS_EVERY == 0 && !this.config.quiet {
                     tracing::info!(records = n, "reading records");
                 }
                 let Some(&i) = index.get(record.dataset.as_str()) else {
-                    if self.catalog.get(&record.dataset).is_none()
+                    if this.catalog.get(&record.dataset).is_none()
                         && unknown.insert(record.dataset.clone())
                     {
                         tracing::warn!(dataset = %record.dataset, "records of an unknown dataset skipped");
@@ -867,89 +878,31 @@ impl<'a> Builder<'a> {
         records: &mut dyn Iterator<Item = PublicRecordInput>,
         mut summaries: Vec<Summary>,
     ) -> Result<RecordPhase> {
-        let published = self.published();
-        let datasets: Vec<&Dataset> = published.iter().map(|p| p.dataset).collect();
-        let today = self.config.today;
+        // The changed records' pages are rendered while they are read; which summaries they
+        // replace is settled afterwards, when every changed id is known.
+        let given = std::mem::take(&mut self.changed);
+        let changed_given = self.changed_given;
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut changed_records = records
+            .filter(|r| !changed_given || given.contains(&r.id))
+            .inspect(|r| {
+                seen.insert(r.id);
+            });
+        let (after, hidden) = self.render_public(&mut changed_records)?;
+        drop(changed_records);
+        self.changed = if changed_given { given } else { seen };
 
         let (before, kept): (Vec<Summary>, Vec<Summary>) = summaries
             .drain(..)
             .partition(|s| self.changed.contains(&s.id));
         summaries = kept;
 
-        let mut after = Vec::new();
-        let mut hidden = 0;
-        let mut jobs = Vec::new();
-        for record in records.filter(|r| self.changed.contains(&r.id)) {
-            let Some(i) = datasets.iter().position(|d| d.id == record.dataset) else {
-                hidden += 1;
-                continue;
-            };
-            let verdict = records::verdict(datasets[i], &record, today);
-            if !verdict.is_public() {
-                hidden += 1;
-                continue;
-            }
-            after.push(records::summarize(datasets[i], i, &record));
-            jobs.push(Job {
-                record,
-                dataset: i,
-                until: verdict.until(),
-            });
-        }
-
-        // A large change (an upload of thousands of rows) is rendered on every core, as a full
-        // build is; a few pages are not worth the threads.
-        let workers = if jobs.len() < PARALLEL_DETAIL_PAGES {
-            1
-        } else {
-            std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
-                .clamp(1, 8)
-        };
-        let share = jobs.len().div_ceil(workers).max(1);
-        let mut parts: Vec<Vec<Job>> = Vec::with_capacity(workers);
-        while jobs.len() > share {
-            let rest = jobs.split_off(share);
-            parts.push(std::mem::replace(&mut jobs, rest));
-        }
-        parts.push(jobs);
-        let this = &*self;
-        let outs: Vec<WorkerOut> = std::thread::scope(|scope| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .map(|part| {
-                    let datasets = &datasets;
-                    scope.spawn(move || {
-                        let mut out = WorkerOut::default();
-                        for job in part {
-                            if let Err(e) = this.render_detail(job, datasets, &mut out) {
-                                out.error = Some(e);
-                                break;
-                            }
-                        }
-                        out
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| WorkerOut {
-                        error: Some(anyhow::anyhow!("a rendering thread panicked")),
-                        ..WorkerOut::default()
-                    })
-                })
-                .collect()
-        });
-        for out in outs {
-            self.take_detail_pages(out)?;
-        }
-
         // Pages of records that are no longer public.
+        let published = self.published();
         let rendered: HashSet<i64> = after.iter().map(|s| s.id).collect();
         for s in before.iter().filter(|s| !rendered.contains(&s.id)) {
             self.output
-                .remove(&detail_path(&datasets[s.dataset].id, s.id))?;
+                .remove(&detail_path(&published[s.dataset].dataset.id, s.id))?;
             self.removed += 1;
         }
 

@@ -74,10 +74,16 @@ impl Default for SiteConfig {
 /// their tokens. When the output holds no state from an earlier build, or content, templates
 /// or the catalog changed since, it fails with [`FullBuildRequired`] and writes nothing: run a
 /// full build with every record then.
+///
+/// `ChangedRecords` is an incremental build whose records are exactly the changed ones (their
+/// current version, whatever their state): every record given has changed, every other one
+/// has not. The ids need not be known before the records are read, so pages are rendered
+/// while the records arrive.
 #[derive(Debug, Clone)]
 pub enum BuildMode {
     Full,
     Incremental { changed_ids: HashSet<i64> },
+    ChangedRecords,
 }
 
 /// An incremental build cannot run; a full build with every record is needed.

@@ -644,3 +644,72 @@ fn a_large_incremental_change_matches_a_full_build() {
         assert_eq!(incremental[&path], full[&path], "{path} differs");
     }
 }
+
+/// `ChangedRecords`: only the changed records are given, with no list of ids, as the platform
+/// streams them from the database; renamed, revoked and new records end as in a full build.
+#[test]
+fn changed_records_alone_update_the_site_like_a_full_build() {
+    let incremental_dir = tempfile::tempdir().unwrap();
+    let full_dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin();
+    let mut records = fixture_records();
+    xycz_site::build(
+        &config(incremental_dir.path()),
+        &catalog,
+        records.clone(),
+        BuildMode::Full,
+    )
+    .unwrap();
+
+    let mut changed: Vec<PublicRecordInput> = (1000..1300)
+        .map(|id| sample::penalty(id, today(), id % 300))
+        .collect();
+    for record in records.iter_mut() {
+        if record.id == 9 {
+            record
+                .values
+                .insert("行政相对人名称".into(), "长治市另一个示例有限公司".into());
+            changed.push(record.clone());
+        } else if record.id == 12 {
+            record.state.status = RecordStatus::Revoked;
+            changed.push(record.clone());
+        }
+    }
+    records.extend(changed[..300].iter().cloned());
+    let summary = xycz_site::build(
+        &config(incremental_dir.path()),
+        &catalog,
+        changed,
+        BuildMode::ChangedRecords,
+    )
+    .unwrap();
+    assert!(summary.incremental);
+    assert!(summary.pages_written >= 300, "{summary:?}");
+    let licences = incremental_dir.path().join("publicity/licensing");
+    assert!(
+        licences.join("10.html").is_file(),
+        "an unchanged page is gone"
+    );
+    assert!(
+        !licences.join("12.html").exists(),
+        "the revoked record's page is left"
+    );
+
+    xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
+    let incremental = files(incremental_dir.path());
+    let full = files(full_dir.path());
+    let pages = |files: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        files
+            .keys()
+            .filter(|p| {
+                (p.starts_with("publicity/") || p.starts_with("search/"))
+                    && !p.starts_with(".xycz-")
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(pages(&incremental), pages(&full));
+    for path in pages(&full) {
+        assert_eq!(incremental[&path], full[&path], "{path} differs");
+    }
+}
