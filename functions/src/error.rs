@@ -137,6 +137,11 @@ impl From<StoreError> for ApiError {
                 ApiError::BadRequest(error.to_string())
             }
             StoreError::InvalidState(message) => ApiError::Conflict(message.to_owned()),
+            StoreError::AccountLocked { .. } => ApiError::Login {
+                status: StatusCode::LOCKED,
+                code: "account_locked",
+                message: error.to_string(),
+            },
             other => ApiError::internal(other),
         }
     }

@@ -149,6 +149,62 @@ async fn a_user_changes_their_own_password(backend: Backend) {
     platform.finish().await;
 }
 
+/// Guessing the old password on the 修改密码 form counts like failed logins: the last guess
+/// locks the account and ends every session, so a stolen session cannot try without end.
+async fn guessing_the_old_password_locks_the_account(backend: Backend) {
+    let Some(platform) = platform(backend).await else {
+        return;
+    };
+    let mut here = platform.client();
+    here.login("clerk").await;
+    let mut elsewhere = platform.client();
+    elsewhere.login("clerk").await;
+    let guess = json!({ "old_password": "a wrong guess", "new_password": NEW_PASSWORD });
+
+    let allowed = Config::local().auth.max_failed_logins;
+    for _ in 1..allowed {
+        let refused = here.post_json("/api/auth/password", guess.clone()).await;
+        assert_eq!(refused.status, 400, "{}", refused.text());
+        assert_eq!(refused.json()["message"], "原密码不正确");
+    }
+    let locked = here.post_json("/api/auth/password", guess).await;
+    assert_eq!(locked.status, 423, "{}", locked.text());
+    assert_eq!(locked.json()["code"], "account_locked");
+    let message = locked.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.starts_with("原密码错误次数过多，账号已锁定，请于 ")
+            && message.ends_with(" 后重新登录"),
+        "{message}"
+    );
+
+    assert_eq!(here.get("/api/me").await.status, 401, "this session ends");
+    assert_eq!(
+        elsewhere.get("/api/me").await.status,
+        401,
+        "every session ends"
+    );
+    let (_, status, body) = try_login(&platform, "clerk", PASSWORD).await;
+    assert_eq!(status, 423, "the right password waits for the lock: {body}");
+
+    let actions = audit_actions(&platform).await;
+    let refusals = actions
+        .iter()
+        .filter(|(a, d)| a == "user.password_refused" && d["reason"] == "wrong old password")
+        .count();
+    assert_eq!(refusals as i64, allowed, "{actions:?}");
+    let lock = actions
+        .iter()
+        .find(|(a, _)| a == "user.locked")
+        .map(|(_, d)| d.clone())
+        .expect("the lock is audited");
+    assert_eq!(lock["sessions_ended"], 2);
+
+    platform.finish().await;
+}
+
 /// 解锁: an administrator lifts the lock that failed logins set; a reporter may not.
 async fn the_credit_office_unlocks_an_account(backend: Backend) {
     let Some(platform) = platform(backend).await else {
@@ -305,6 +361,7 @@ async fn accepted_uscc_exceptions_pass_the_check(backend: Backend) {
 
 both_backends!(
     a_user_changes_their_own_password,
+    guessing_the_old_password_locks_the_account,
     the_credit_office_unlocks_an_account,
     accepted_uscc_exceptions_pass_the_check,
 );

@@ -81,19 +81,29 @@ impl LoginRejection {
         match self {
             LoginRejection::BadCredentials => "用户名或密码错误".to_owned(),
             LoginRejection::Locked { until } => {
-                let shown = chrono::FixedOffset::east_opt(CHINA_OFFSET_SECONDS)
-                    .map(|tz| {
-                        until
-                            .with_timezone(&tz)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string()
-                    })
-                    .unwrap_or_else(|| until.to_rfc3339());
-                format!("登录失败次数过多，账号已锁定，请于 {shown} 后再试")
+                format!(
+                    "登录失败次数过多，账号已锁定，请于 {} 后再试",
+                    china_minute(until)
+                )
             }
             LoginRejection::Disabled => "账号已停用，请联系信用办".to_owned(),
         }
     }
+}
+
+/// A time as users read it: China time, to the minute.
+pub(crate) fn china_minute(at: &DateTime<Utc>) -> String {
+    chrono::FixedOffset::east_opt(CHINA_OFFSET_SECONDS)
+        .map(|tz| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| at.to_rfc3339())
+}
+
+/// A wrong password to count: the audit action and reason, and whether a lock it causes
+/// ends the user's sessions.
+struct Failure {
+    action: &'static str,
+    reason: &'static str,
+    end_sessions: bool,
 }
 
 /// The result of a login attempt.
@@ -350,7 +360,19 @@ impl Store {
         }
 
         if !verify_password(password, Some(found.password_hash)).await? {
-            return self.record_failed_login(&actor, &user, now, policy).await;
+            let failure = Failure {
+                action: "login.failure",
+                reason: "wrong password",
+                end_sessions: false,
+            };
+            let rejection = match self
+                .count_failure(&actor, &user, now, policy, failure)
+                .await?
+            {
+                Some(until) => LoginRejection::Locked { until },
+                None => LoginRejection::BadCredentials,
+            };
+            return Ok(LoginOutcome::Rejected(rejection));
         }
 
         if !user.active || !found.unit_active {
@@ -363,13 +385,17 @@ impl Store {
         Ok(LoginOutcome::Success(session))
     }
 
-    async fn record_failed_login(
+    /// Counts a wrong password of `user` and audits it as `failure.action`. After
+    /// `policy.max_failed_logins` in a row the account is locked for `policy.lockout` (and, for
+    /// `failure.end_sessions`, every session of the user ends); returns until when.
+    async fn count_failure(
         &self,
         actor: &Actor,
         user: &User,
         now: DateTime<Utc>,
         policy: &AuthPolicy,
-    ) -> Result<LoginOutcome, StoreError> {
+        failure: Failure,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let until = now + policy.lockout;
         let locked: Option<DateTime<Utc>> = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -386,9 +412,9 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            let event = AuditEvent::new(actor, "login.failure")
+            let event = AuditEvent::new(actor, failure.action)
                 .target(&user.username)
-                .detail(json!({ "reason": "wrong password", "failures": failures }));
+                .detail(json!({ "reason": failure.reason, "failures": failures }));
             write_audit!(&mut *tx, now, event)?;
 
             let locked = if failures >= policy.max_failed_logins {
@@ -399,9 +425,21 @@ impl Store {
                 .bind(until)
                 .execute(&mut *tx)
                 .await?;
+                let mut sessions_ended = 0;
+                if failure.end_sessions {
+                    sessions_ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user.id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
                 let event = AuditEvent::new(actor, "user.locked")
                     .target(&user.username)
-                    .detail(json!({ "failures": failures, "until": until }));
+                    .detail(json!({
+                        "failures": failures,
+                        "until": until,
+                        "sessions_ended": sessions_ended,
+                    }));
                 write_audit!(&mut *tx, now, event)?;
                 Some(until)
             } else {
@@ -410,12 +448,7 @@ impl Store {
             tx.commit().await?;
             locked
         });
-
-        let rejection = match locked {
-            Some(until) => LoginRejection::Locked { until },
-            None => LoginRejection::BadCredentials,
-        };
-        Ok(LoginOutcome::Rejected(rejection))
+        Ok(locked)
     }
 
     async fn open_session(
@@ -556,7 +589,9 @@ impl Store {
     }
 
     /// A signed-in user changes their own password (修改密码): the old one must be right. The
-    /// session of `current_token` stays open; every other session of the user ends.
+    /// session of `current_token` stays open; every other session of the user ends. A wrong
+    /// old password counts towards the lockout as a failed login does; the lock it causes ends
+    /// every session ([`StoreError::AccountLocked`]).
     pub async fn change_own_password(
         &self,
         actor: &Actor,
@@ -577,11 +612,20 @@ impl Store {
             )
             .await;
         if matches!(changed, Err(StoreError::WrongPassword)) {
-            let now = self.now();
-            let event = AuditEvent::new(actor, "user.password_refused")
-                .target(user_id)
-                .detail(json!({ "reason": "wrong old password" }));
-            with_pool!(self, |pool| write_audit!(pool, now, event))?;
+            // Guessing the old password counts like guessing at login: whoever holds a
+            // stolen session cannot try passwords without end.
+            let user = self.get_user(user_id).await?;
+            let failure = Failure {
+                action: "user.password_refused",
+                reason: "wrong old password",
+                end_sessions: true,
+            };
+            if let Some(until) = self
+                .count_failure(actor, &user, self.now(), policy, failure)
+                .await?
+            {
+                return Err(StoreError::AccountLocked { until });
+            }
         }
         changed
     }

@@ -22,6 +22,15 @@ pub enum StoreError {
     #[error("原密码不正确")]
     WrongPassword,
 
+    /// Too many wrong old passwords in a row: the account is locked and its sessions ended.
+    #[error(
+        "原密码错误次数过多，账号已锁定，请于 {} 后重新登录",
+        crate::accounts::china_minute(until)
+    )]
+    AccountLocked {
+        until: chrono::DateTime<chrono::Utc>,
+    },
+
     /// The operation does not apply to the row in its current state.
     #[error("{0}")]
     InvalidState(&'static str),
