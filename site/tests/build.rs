@@ -78,6 +78,23 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The files under `a` and `b` whose paths `keep` accepts are the same, byte for byte.
+fn assert_same_files(a: &Path, b: &Path, keep: impl Fn(&str) -> bool) {
+    let (a, b) = (files(a), files(b));
+    let names = |m: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        m.keys().filter(|p| keep(p)).cloned().collect()
+    };
+    assert_eq!(names(&a), names(&b));
+    for path in names(&a) {
+        assert!(a[&path] == b[&path], "{path} differs");
+    }
+}
+
+/// Every file of the site, not the build state.
+fn site_file(path: &str) -> bool {
+    !path.starts_with(".xycz-")
+}
+
 fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
     String::from_utf8(
         files
@@ -578,18 +595,7 @@ fn incremental_builds_end_where_a_full_build_would() {
     let full = tempfile::tempdir().unwrap();
     xycz_site::build(&config(full.path()), &catalog, records, BuildMode::Full).unwrap();
 
-    let a = files(incremental.path());
-    let b = files(full.path());
-    let names = |m: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
-        m.keys()
-            .filter(|p| !p.starts_with(".xycz-"))
-            .cloned()
-            .collect()
-    };
-    assert_eq!(names(&a), names(&b));
-    for path in names(&a) {
-        assert!(a[&path] == b[&path], "{path} differs from a full build");
-    }
+    assert_same_files(incremental.path(), full.path(), site_file);
 }
 
 /// An incremental build of a large change (detail pages rendered on several threads) writes
@@ -630,19 +636,9 @@ fn a_large_incremental_change_matches_a_full_build() {
     assert!(summary.pages_written >= 400, "{summary:?}");
 
     xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
-    let incremental = files(incremental_dir.path());
-    let full = files(full_dir.path());
-    let pages = |files: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
-        files
-            .keys()
-            .filter(|p| p.starts_with("publicity/") && p.ends_with(".html"))
-            .cloned()
-            .collect()
-    };
-    assert_eq!(pages(&incremental), pages(&full));
-    for path in pages(&full) {
-        assert_eq!(incremental[&path], full[&path], "{path} differs");
-    }
+    assert_same_files(incremental_dir.path(), full_dir.path(), |p| {
+        p.starts_with("publicity/") && p.ends_with(".html")
+    });
 }
 
 /// `ChangedRecords`: only the changed records are given, with no list of ids, as the platform
@@ -696,20 +692,5 @@ fn changed_records_alone_update_the_site_like_a_full_build() {
     );
 
     xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
-    let incremental = files(incremental_dir.path());
-    let full = files(full_dir.path());
-    let pages = |files: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
-        files
-            .keys()
-            .filter(|p| {
-                (p.starts_with("publicity/") || p.starts_with("search/"))
-                    && !p.starts_with(".xycz-")
-            })
-            .cloned()
-            .collect()
-    };
-    assert_eq!(pages(&incremental), pages(&full));
-    for path in pages(&full) {
-        assert_eq!(incremental[&path], full[&path], "{path} differs");
-    }
+    assert_same_files(incremental_dir.path(), full_dir.path(), site_file);
 }
