@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{Multipart, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
 use axum::Json;
+use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -22,6 +24,28 @@ use crate::error::ApiError;
 use crate::extract::{Id, JsonBody};
 use crate::state::AppState;
 
+/// Reads and drops what a client is still sending of a refused body, so that it reads the
+/// refusal: a server that closes the connection on unread data resets it, and the client may
+/// see the reset instead of the answer. At most [`DRAIN_BYTES`] for at most [`DRAIN_TIME`]:
+/// beyond that the connection is dropped.
+async fn drain(body: Body) {
+    let mut body = body;
+    let mut read = 0usize;
+    let reading = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, |data| data.len());
+            if read > DRAIN_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
+}
+
+/// What [`drain`] reads of a refused upload at most: the largest file the checker would take.
+const DRAIN_BYTES: usize = 32 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
 /// Room for the multipart framing and the `dataset` field around the file.
 pub(crate) const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
@@ -29,21 +53,29 @@ pub(crate) const MULTIPART_OVERHEAD: usize = 64 * 1024;
 pub(crate) async fn create(
     State(state): State<AppState>,
     session: Session,
-    headers: HeaderMap,
-    multipart: Multipart,
+    request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let limit = state.config().max_upload_bytes;
     let too_large = ApiError::TooLarge {
         limit_mb: limit.div_ceil(1024 * 1024),
     };
-    let declared = headers
+    let declared = request
+        .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit + MULTIPART_OVERHEAD) {
+        drain(request.into_body()).await;
         return Err(too_large);
     }
 
+    let multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|_| {
+            ApiError::BadRequest(
+                "上传的内容不是表单：请以 multipart/form-data 提交 dataset 和 file 两个字段".into(),
+            )
+        })?;
     let form = read_form(multipart, limit).await?;
     let Some((file_name, bytes)) = form.file else {
         return Err(ApiError::BadRequest(

@@ -647,6 +647,13 @@ async fn access_is_limited(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("4 MB"));
+    // Not a form at all: a Chinese answer, not the framework's.
+    let response = clerk.post_json("/api/uploads", json!({ "file": "x" })).await;
+    assert_eq!(response.status, 400);
+    assert_eq!(
+        response.json()["message"],
+        "上传的内容不是表单：请以 multipart/form-data 提交 dataset 和 file 两个字段"
+    );
     platform.finish().await;
 }
 
