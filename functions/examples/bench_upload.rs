@@ -17,7 +17,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use sqlx::Connection;
 use xycz_domain::Catalog;
 use xycz_functions::local::{LocalApp, SiteSources};
 use xycz_functions::Config;
@@ -48,14 +47,9 @@ async fn main() -> Result<()> {
     let mut pg = None;
     if backend == "postgres" {
         let server = std::env::var("XYCZ_TEST_PG_URL").context("XYCZ_TEST_PG_URL is not set")?;
-        let database = format!("xycz_bench_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(&server).await?;
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(&mut admin)
-            .await?;
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-        storage.database_url = format!("{base}/{database}");
-        pg = Some((admin, database));
+        let database = xycz_testkit::TestDatabase::create(&server, "xycz_bench").await;
+        storage.database_url = database.url.clone();
+        pg = Some(database);
     }
 
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -171,10 +165,8 @@ async fn main() -> Result<()> {
     if std::env::var_os("XYCZ_BENCH_KEEP").is_some() {
         eprintln!("data folder kept: {}", dir.keep().display());
     }
-    if let Some((mut admin, database)) = pg {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await?;
+    if let Some(database) = pg {
+        database.remove().await;
     }
     Ok(())
 }

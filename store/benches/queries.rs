@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::{Connection, QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use xycz_store::{Db, RecordCursor, RecordFilter, Scope, Store, UploadFilter};
 
 const UNITS: i64 = 50;
@@ -60,39 +60,20 @@ async fn run(records: i64, queries: usize, clients: usize) -> Result<()> {
         .find(|url| !url.is_empty());
     match pg_url {
         Some(server) => {
-            let database = format!("xycz_bench_{}", std::process::id());
-            let mut admin = sqlx::PgConnection::connect(&server).await?;
-            sqlx::query(&format!("CREATE DATABASE {database}"))
-                .execute(&mut admin)
-                .await?;
+            let database = xycz_testkit::TestDatabase::create(&server, "xycz_bench").await;
             let result = async {
-                let store = Store::open(&replace_database(&server, &database)).await?;
+                let store = Store::open(&database.url).await?;
                 let result = bench_backend(&store, records, queries, clients).await;
                 store.close().await;
                 result
             }
             .await;
-            sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await?;
+            database.remove().await;
             result?;
         }
         None => println!("postgres: skipped (set XYCZ_BENCH_PG_URL or XYCZ_TEST_PG_URL)"),
     }
     Ok(())
-}
-
-fn replace_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let end = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    let mut replaced = format!("{}/{database}", &base[..end]);
-    if !query.is_empty() {
-        replaced = format!("{replaced}?{query}");
-    }
-    replaced
 }
 
 /// The first day of the generated data.

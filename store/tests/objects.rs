@@ -3,80 +3,17 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioExecutor;
 use xycz_store::{upload_key, ObjectError, ObjectStore, PutOutcome};
+use xycz_testkit::S3Server;
 
-const ACCESS_KEY: &str = "xycz-test-access";
-const SECRET_KEY: &str = "xycz-test-secret-for-loopback";
 const BUCKET: &str = "xycz-uploads";
 
-/// An S3 server on 127.0.0.1 and a client configured for it.
-struct S3Server {
-    sdk: aws_config::SdkConfig,
-    _root: tempfile::TempDir,
-    serving: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.serving.abort();
-    }
-}
-
 async fn start_s3() -> S3Server {
-    let root = tempfile::tempdir().unwrap();
-    let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
-    let mut builder = S3ServiceBuilder::new(fs);
-    builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-    let service = builder.build();
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let serving = tokio::spawn(async move {
-        let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
-            };
-            let connection = http
-                .serve_connection(TokioIo::new(socket), service.clone())
-                .into_owned();
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-        }
-    });
-
-    let sdk = sdk_config(address, SECRET_KEY);
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    client.create_bucket().bucket(BUCKET).send().await.unwrap();
-    S3Server {
-        sdk,
-        _root: root,
-        serving,
-    }
-}
-
-fn sdk_config(address: std::net::SocketAddr, secret: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            ACCESS_KEY, secret, None, None, "test",
-        )))
-        .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://{address}"))
-        .build()
+    S3Server::start(BUCKET).await
 }
 
 /// The put, get and exists contract, the same for every backend.
@@ -179,12 +116,7 @@ async fn s3_objects_are_written_once() {
 #[tokio::test]
 async fn s3_refuses_a_wrong_signature() {
     let server = start_s3().await;
-    let address = server
-        .sdk
-        .endpoint_url()
-        .unwrap()
-        .trim_start_matches("http://");
-    let wrong = sdk_config(address.parse().unwrap(), "not-the-secret");
+    let wrong = server.sdk_with_secret("not-the-secret");
     let store = ObjectStore::s3(&wrong, BUCKET, "", true);
     let error = store.put("a/b", b"x").await.unwrap_err();
     assert!(matches!(error, ObjectError::S3 { .. }), "{error}");

@@ -9,13 +9,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use sqlx::Connection;
 use xycz_domain::Catalog;
 use xycz_functions::local::{LocalApp, SiteSources};
 use xycz_functions::Config;
@@ -23,6 +21,7 @@ use xycz_store::{
     Actor, AuthPolicy, NewUnit, NewUser, ObjectStore, ObjectsConfig, Role, StorageConfig, Store,
     Unit,
 };
+use xycz_testkit::{pg_server_url, S3Server, TestDatabase};
 
 pub const PASSWORD: &str = "a long test password";
 
@@ -39,7 +38,7 @@ pub struct Platform {
     pub dir: tempfile::TempDir,
     serving: tokio::task::JoinHandle<()>,
     s3: Option<S3Server>,
-    pg: Option<(String, String)>,
+    pg: Option<TestDatabase>,
 }
 
 impl Platform {
@@ -64,14 +63,8 @@ impl Platform {
     pub async fn finish(self) {
         self.serving.abort();
         self.app.state.store().close().await;
-        if let Some((server_url, database)) = &self.pg {
-            let mut admin = sqlx::PgConnection::connect(server_url)
-                .await
-                .expect("connect");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .expect("drop test database");
+        if let Some(database) = self.pg {
+            database.remove().await;
         }
         drop(self.s3);
     }
@@ -103,19 +96,12 @@ pub async fn start(backend: Backend, config: Config) -> Option<Platform> {
     let objects = match backend {
         Backend::Sqlite => ObjectStore::local(&dir.path().join("objects")),
         Backend::PostgresS3 => {
-            let server_url = pg_server_url()?;
-            let database = format!("xycz_fn_{}", random_suffix());
-            let mut admin = sqlx::PgConnection::connect(&server_url)
-                .await
-                .expect("connect to XYCZ_TEST_PG_URL");
-            sqlx::query(&format!("CREATE DATABASE {database}"))
-                .execute(&mut admin)
-                .await
-                .expect("create test database");
-            storage.database_url = with_database(&server_url, &database);
-            pg = Some((server_url, database));
+            let server_url = pg_server_url("PostgreSQL+S3")?;
+            let database = TestDatabase::create(&server_url, "xycz_fn").await;
+            storage.database_url = database.url.clone();
+            pg = Some(database);
 
-            let server = S3Server::start().await;
+            let server = S3Server::start(BUCKET).await;
             storage.objects = ObjectsConfig::S3 {
                 bucket: BUCKET.into(),
                 prefix: "uploads".into(),
@@ -159,115 +145,7 @@ pub async fn start(backend: Backend, config: Config) -> Option<Platform> {
     })
 }
 
-fn pg_server_url() -> Option<String> {
-    match std::env::var("XYCZ_TEST_PG_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(url) => Some(url),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("XYCZ_TEST_PG_URL is not set, so the PostgreSQL tests cannot run in CI; run `source scripts/pg-test-env` first")
-        }
-        None => {
-            eprintln!("SKIPPED PostgreSQL+S3 test: XYCZ_TEST_PG_URL is not set (run `source scripts/pg-test-env`)");
-            None
-        }
-    }
-}
-
-fn random_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..12)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
-        .collect()
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    let mut replaced = format!("{}/{database}", &base[..host_end]);
-    if let Some(query) = query {
-        replaced.push('?');
-        replaced.push_str(query);
-    }
-    replaced
-}
-
-const ACCESS_KEY: &str = "xycz-fn-test-access";
-const SECRET_KEY: &str = "xycz-fn-test-secret-loopback";
 const BUCKET: &str = "xycz-fn-uploads";
-
-/// s3s-fs on 127.0.0.1 with signature checking.
-pub struct S3Server {
-    pub sdk: aws_config::SdkConfig,
-    _root: tempfile::TempDir,
-    serving: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.serving.abort();
-    }
-}
-
-impl S3Server {
-    pub async fn start() -> S3Server {
-        let root = tempfile::tempdir().expect("s3 root");
-        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind s3");
-        let address = listener.local_addr().expect("s3 address");
-        let serving = tokio::spawn(async move {
-            let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let connection = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-            }
-        });
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                ACCESS_KEY, SECRET_KEY, None, None, "test",
-            )))
-            .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://{address}"))
-            .build();
-        let client = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .build(),
-        );
-        client
-            .create_bucket()
-            .bucket(BUCKET)
-            .send()
-            .await
-            .expect("create bucket");
-        S3Server {
-            sdk,
-            _root: root,
-            serving,
-        }
-    }
-}
 
 /// Creates a unit and a user of it with [`PASSWORD`].
 pub async fn unit_with_user(

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 use serde_json::json;
-use sqlx::Connection;
 use xycz_store::{
     Actor, AuthPolicy, Clock, NewRecord, NewUnit, NewUpload, NewUser, Role, Store, Unit, Upload,
     UploadStatus, User,
@@ -64,72 +63,20 @@ where
     F: FnOnce(Env) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(server_url) = std::env::var("XYCZ_TEST_PG_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "XYCZ_TEST_PG_URL is not set, so the PostgreSQL test {name} cannot run in CI; \
-                 run `source scripts/pg-test-env` first"
-            );
-        }
-        eprintln!(
-            "SKIPPED PostgreSQL test {name}: XYCZ_TEST_PG_URL is not set \
-             (run `source scripts/pg-test-env` to get a server)"
-        );
+    let Some(server_url) = xycz_testkit::pg_server_url(name) else {
         return;
     };
-
-    let database = format!("xycz_test_{}", random_suffix());
-    let mut admin = sqlx::PgConnection::connect(&server_url)
-        .await
-        .expect("connect to XYCZ_TEST_PG_URL");
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-
-    let store = Store::open(&with_database(&server_url, &database))
+    let database = xycz_testkit::TestDatabase::create(&server_url, "xycz_test").await;
+    let store = Store::open(&database.url)
         .await
         .expect("open postgres store");
     let closer = store.clone();
     let result = tokio::spawn(test(with_test_clock(store))).await;
     closer.close().await;
-
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop test database");
+    database.remove().await;
     if let Err(error) = result {
         std::panic::resume_unwind(error.into_panic());
     }
-}
-
-fn random_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..12)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
-        .collect()
-}
-
-/// `url` with its database name replaced.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut replaced = format!("{}/{database}", &base[..host_end]);
-    if let Some(query) = query {
-        replaced.push('?');
-        replaced.push_str(query);
-    }
-    replaced
 }
 
 /// Generates `sqlite::NAME` and `postgres::NAME` tests that run the body `NAME(env)`.
