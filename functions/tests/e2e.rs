@@ -648,7 +648,9 @@ async fn access_is_limited(backend: Backend) {
         .unwrap()
         .contains("4 MB"));
     // Not a form at all: a Chinese answer, not the framework's.
-    let response = clerk.post_json("/api/uploads", json!({ "file": "x" })).await;
+    let response = clerk
+        .post_json("/api/uploads", json!({ "file": "x" }))
+        .await;
     assert_eq!(response.status, 400);
     assert_eq!(
         response.json()["message"],
