@@ -161,6 +161,7 @@ async fn main() -> Result<()> {
         peak_rss_mib().unwrap_or(0),
     );
 
+    app.publisher.stop().await;
     store.close().await;
     if std::env::var_os("XYCZ_BENCH_KEEP").is_some() {
         eprintln!("data folder kept: {}", dir.keep().display());

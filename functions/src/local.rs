@@ -107,8 +107,9 @@ impl LocalApp {
         self.router.clone()
     }
 
-    /// Serves on `listener` until `shutdown` completes, lets the requests in flight finish,
-    /// then closes the database (SQLite folds its write-ahead log into the file).
+    /// Serves on `listener` until `shutdown` completes, lets the requests in flight and a
+    /// refresh in progress finish, then closes the database (SQLite folds its write-ahead log
+    /// into the file).
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
@@ -121,6 +122,7 @@ impl LocalApp {
             .with_graceful_shutdown(shutdown)
             .await
             .context("the server stopped");
+        self.publisher.stop().await;
         self.state.store().close().await;
         served
     }

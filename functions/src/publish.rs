@@ -382,6 +382,8 @@ impl Iterator for StoreRecords {
 pub struct LocalPublisher {
     builder: Arc<SiteBuilder>,
     wake: Arc<Notify>,
+    stop: Arc<Notify>,
+    task: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl LocalPublisher {
@@ -389,12 +391,15 @@ impl LocalPublisher {
     /// every minute, it also checkpoints the database (see [`Store::checkpoint`]).
     pub fn start(builder: Arc<SiteBuilder>) -> Arc<LocalPublisher> {
         let wake = Arc::new(Notify::new());
+        let stop = Arc::new(Notify::new());
         let task_builder = builder.clone();
-        let task_wake = wake.clone();
-        tokio::spawn(async move {
+        let (task_wake, task_stop) = (wake.clone(), stop.clone());
+        let task = tokio::spawn(async move {
             let mut maintenance = tokio::time::interval(CHECKPOINT_EVERY);
             loop {
                 tokio::select! {
+                    biased;
+                    () = task_stop.notified() => break,
                     () = task_wake.notified() => {
                         tokio::time::sleep(DEBOUNCE).await;
                         refresh(&task_builder).await;
@@ -406,12 +411,27 @@ impl LocalPublisher {
                 }
             }
         });
-        Arc::new(LocalPublisher { builder, wake })
+        Arc::new(LocalPublisher {
+            builder,
+            wake,
+            stop,
+            task: std::sync::Mutex::new(Some(task)),
+        })
     }
 
     /// Rebuilds now and returns when the pages are written (tests, benchmarks).
     pub async fn flush(&self) -> Result<BuildSummary> {
         self.builder.build(false).await
+    }
+
+    /// Stops the background task, after the refresh it may be running, so that the store can
+    /// be closed under it.
+    pub async fn stop(&self) {
+        let task = self.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            self.stop.notify_one();
+            let _ = task.await;
+        }
     }
 }
 

@@ -62,6 +62,7 @@ impl Platform {
     /// Stops serving and drops the PostgreSQL database, if any.
     pub async fn finish(self) {
         self.serving.abort();
+        self.app.publisher.stop().await;
         self.app.state.store().close().await;
         if let Some(database) = self.pg {
             database.remove().await;
