@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 use xycz_domain::Catalog;
-use xycz_site::{sample, BuildMode, PublicRecordInput, RecordState, RecordStatus, SiteConfig};
+use xycz_site::{
+    sample, BuildMode, BuildSummary, PublicRecordInput, RecordState, RecordStatus, SiteConfig,
+};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
@@ -90,6 +92,11 @@ fn assert_same_files(a: &Path, b: &Path, keep: impl Fn(&str) -> bool) {
     }
 }
 
+/// A full build of `records` into `out` with the built-in catalog.
+fn full_build(out: &Path, records: Vec<PublicRecordInput>) -> BuildSummary {
+    xycz_site::build(&config(out), &Catalog::builtin(), records, BuildMode::Full).unwrap()
+}
+
 /// Every file of the site, not the build state.
 fn site_file(path: &str) -> bool {
     !path.starts_with(".xycz-")
@@ -118,13 +125,7 @@ fn name_of(record: &PublicRecordInput) -> String {
 fn full_build_writes_every_expected_file() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::builtin();
-    let summary = xycz_site::build(
-        &config(dir.path()),
-        &catalog,
-        fixture_records(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    let summary = full_build(dir.path(), fixture_records());
     assert!(!summary.incremental);
     assert_eq!(summary.records_public, 60);
     assert_eq!(summary.records_hidden, 5);
@@ -273,13 +274,7 @@ fn no_full_id_of_a_natural_person_appears_anywhere() {
     let person = records.iter().find(|r| r.id == PERSON).unwrap();
     assert_eq!(person.values["行政相对人类别"], "自然人");
 
-    xycz_site::build(
-        &config(dir.path()),
-        &Catalog::builtin(),
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(dir.path(), records.clone());
     let out = files(dir.path());
     for (path, bytes) in &out {
         let body = String::from_utf8_lossy(bytes);
@@ -300,13 +295,7 @@ fn a_revoked_record_disappears() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::builtin();
     let mut records = fixture_records();
-    xycz_site::build(
-        &config(dir.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(dir.path(), records.clone());
 
     let target = records.iter_mut().find(|r| r.id == 5).unwrap();
     let name = name_of(target);
@@ -340,13 +329,7 @@ fn incremental_rebuild_after_one_change_rewrites_only_its_pages() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::builtin();
     let mut records = fixture_records();
-    xycz_site::build(
-        &config(dir.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(dir.path(), records.clone());
 
     // Age every file so a rewrite shows in its modification time.
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
@@ -526,13 +509,7 @@ fn the_daily_full_build_drops_records_whose_window_ended() {
         sample::penalty(1, today(), 30),
         sample::licence(2, today(), 30),
     ];
-    xycz_site::build(
-        &config(dir.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(dir.path(), records.clone());
     assert!(dir.path().join("publicity/penalty/1.html").exists());
 
     // A year later the general penalty's window (at most 12 months) has ended; the licence,
@@ -552,13 +529,7 @@ fn incremental_builds_end_where_a_full_build_would() {
     let catalog = Catalog::builtin();
     let incremental = tempfile::tempdir().unwrap();
     let mut records = fixture_records();
-    xycz_site::build(
-        &config(incremental.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(incremental.path(), records.clone());
 
     // Rename one, revoke one, make a hidden one public, and add a new one.
     records
@@ -593,7 +564,7 @@ fn incremental_builds_end_where_a_full_build_would() {
     assert!(summary.incremental);
 
     let full = tempfile::tempdir().unwrap();
-    xycz_site::build(&config(full.path()), &catalog, records, BuildMode::Full).unwrap();
+    full_build(full.path(), records);
 
     assert_same_files(incremental.path(), full.path(), site_file);
 }
@@ -606,13 +577,7 @@ fn a_large_incremental_change_matches_a_full_build() {
     let full_dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::builtin();
     let mut records = fixture_records();
-    xycz_site::build(
-        &config(incremental_dir.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(incremental_dir.path(), records.clone());
 
     let added: Vec<PublicRecordInput> = (1000..1400)
         .map(|id| {
@@ -635,7 +600,7 @@ fn a_large_incremental_change_matches_a_full_build() {
     assert!(summary.incremental);
     assert!(summary.pages_written >= 400, "{summary:?}");
 
-    xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
+    full_build(full_dir.path(), records);
     assert_same_files(incremental_dir.path(), full_dir.path(), |p| {
         p.starts_with("publicity/") && p.ends_with(".html")
     });
@@ -649,13 +614,7 @@ fn changed_records_alone_update_the_site_like_a_full_build() {
     let full_dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::builtin();
     let mut records = fixture_records();
-    xycz_site::build(
-        &config(incremental_dir.path()),
-        &catalog,
-        records.clone(),
-        BuildMode::Full,
-    )
-    .unwrap();
+    full_build(incremental_dir.path(), records.clone());
 
     let mut changed: Vec<PublicRecordInput> = (1000..1300)
         .map(|id| sample::penalty(id, today(), id % 300))
@@ -691,6 +650,6 @@ fn changed_records_alone_update_the_site_like_a_full_build() {
         "the revoked record's page is left"
     );
 
-    xycz_site::build(&config(full_dir.path()), &catalog, records, BuildMode::Full).unwrap();
+    full_build(full_dir.path(), records);
     assert_same_files(incremental_dir.path(), full_dir.path(), site_file);
 }
