@@ -371,9 +371,37 @@ async fn upload(
         }
     };
 
+    // The entry and its rows are recorded together: if the import fails, nothing is recorded
+    // and the same file can be sent again (its original stays in the object store).
     let actor = session.actor();
-    let created = match store.create_upload(&actor, &new_upload).await {
-        Ok(created) => created,
+    let recorded = if records.is_empty() {
+        store
+            .create_upload(&actor, &new_upload)
+            .await
+            .map(|created| (created, false))
+    } else {
+        store
+            .create_upload_with_records(&actor, &new_upload, records)
+            .await
+            .map(|(created, counts)| (created, counts.imported + counts.updated > 0))
+    };
+    let created = match recorded {
+        Ok((created, changed)) => {
+            if changed {
+                state.publisher().changed(dataset_id).await;
+            }
+            if !records.is_empty() {
+                tracing::info!(
+                    upload_id = created.id,
+                    rows = records.len(),
+                    store_ms = stored_at.as_millis() as u64,
+                    check_ms = (checked_at - stored_at).as_millis() as u64,
+                    import_ms = (started.elapsed() - checked_at).as_millis() as u64,
+                    "upload imported"
+                );
+            }
+            created
+        }
         // The same file raced in from another request of the unit: answer with that one.
         Err(StoreError::Conflict(_)) => {
             let first = store
@@ -383,31 +411,6 @@ async fn upload(
             return answer(&first, true).map(|body| (StatusCode::OK, Json(body)));
         }
         Err(other) => return Err(other.into()),
-    };
-
-    let created = if records.is_empty() {
-        created
-    } else {
-        let counts = store
-            .import_records(&actor, unit.id, created.id, dataset_id, records)
-            .await?;
-        if counts.imported + counts.updated > 0 {
-            state.publisher().changed(dataset_id).await;
-        }
-        tracing::info!(
-            upload_id = created.id,
-            rows = records.len(),
-            store_ms = stored_at.as_millis() as u64,
-            check_ms = (checked_at - stored_at).as_millis() as u64,
-            import_ms = (started.elapsed() - checked_at).as_millis() as u64,
-            "upload imported"
-        );
-        Upload {
-            imported_count: counts.imported,
-            updated_count: counts.updated,
-            duplicate_count: counts.duplicates,
-            ..created
-        }
     };
     // A large file's rows are many small allocations: free them off the request's path.
     if records.len() >= 1_000 {

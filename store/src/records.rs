@@ -13,9 +13,10 @@ use crate::audit::{page, write_audit, AuditEvent};
 use crate::db::{bind_params, execute, with_pool, BeginWrite, Db, Param, SqlBuilder, Store};
 use crate::error::{conflict_on_unique, StoreError};
 use crate::model::{
-    hash_and_json_all, Actor, ImportCounts, NewRecord, Page, Record, RecordCursor, RecordDetail,
-    RecordState, RecordSummary, RecordVersion, Scope, RECORD_SUMMARY_COLUMNS,
+    hash_and_json_all, Actor, ImportCounts, NewRecord, NewUpload, Page, Record, RecordCursor,
+    RecordDetail, RecordState, RecordSummary, RecordVersion, Scope, Upload, RECORD_SUMMARY_COLUMNS,
 };
+use crate::uploads::insert_upload;
 
 /// Most rows a list call returns.
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -85,6 +86,17 @@ fn import_rounds(records: &[NewRecord]) -> Vec<Vec<usize>> {
         *count += 1;
     }
     rounds
+}
+
+/// The upload an import belongs to: one already recorded, or one to record in the import's
+/// transaction.
+enum ImportInto<'a> {
+    Upload {
+        id: i64,
+        unit_id: i64,
+        dataset: &'a str,
+    },
+    NewUpload(&'a NewUpload),
 }
 
 /// Where a version comes from.
@@ -259,16 +271,70 @@ impl Store {
         dataset: &str,
         records: &[NewRecord],
     ) -> Result<ImportCounts, StoreError> {
-        let origin = Origin {
-            upload_id: Some(upload_id),
-            user_id: actor.user_id,
-            at: self.now(),
+        let target = ImportInto::Upload {
+            id: upload_id,
+            unit_id,
+            dataset,
         };
+        let (_, counts) = self.import(actor, target, records).await?;
+        Ok(counts)
+    }
+
+    /// Records an upload and imports its validated rows (as [`Store::import_records`]) in one
+    /// transaction: if the import fails, the upload is not recorded either, so the same file
+    /// can simply be sent again. The returned upload carries the counts.
+    pub async fn create_upload_with_records(
+        &self,
+        actor: &Actor,
+        upload: &NewUpload,
+        records: &[NewRecord],
+    ) -> Result<(Upload, ImportCounts), StoreError> {
+        let (created, counts) = self
+            .import(actor, ImportInto::NewUpload(upload), records)
+            .await?;
+        let created = created.ok_or(StoreError::NotFound)?;
+        Ok((
+            Upload {
+                imported_count: counts.imported,
+                updated_count: counts.updated,
+                duplicate_count: counts.duplicates,
+                ..created
+            },
+            counts,
+        ))
+    }
+
+    /// The import of [`Store::import_records`] and [`Store::create_upload_with_records`]; returns
+    /// the upload it created, if it created one.
+    async fn import(
+        &self,
+        actor: &Actor,
+        target: ImportInto<'_>,
+        records: &[NewRecord],
+    ) -> Result<(Option<Upload>, ImportCounts), StoreError> {
+        let at = self.now();
         let contents = hash_and_json_all(records);
         let mut counts = ImportCounts::default();
 
-        with_pool!(self, |pool| {
+        let (created, unit_id, upload_id) = with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            let (created, unit_id, upload_id, dataset) = match target {
+                ImportInto::Upload {
+                    id,
+                    unit_id,
+                    dataset,
+                } => (None, unit_id, id, dataset),
+                ImportInto::NewUpload(upload) => {
+                    let created = insert_upload!(tx, actor, upload, at)?;
+                    let id = created.id;
+                    (Some(created), upload.unit_id, id, upload.dataset.as_str())
+                }
+            };
+            let origin = Origin {
+                upload_id: Some(upload_id),
+                user_id: actor.user_id,
+                at,
+            };
             let mut seq: i64 = sqlx::query_scalar(NEXT_SEQ).fetch_one(&mut *tx).await?;
 
             for round in import_rounds(records) {
@@ -371,18 +437,18 @@ impl Store {
                 }));
             write_audit!(&mut *tx, origin.at, event)?;
             tx.commit().await?;
+            (created, unit_id, upload_id)
         });
 
         tracing::info!(
             unit_id,
             upload_id,
-            dataset,
             imported = counts.imported,
             updated = counts.updated,
             duplicates = counts.duplicates,
             "records imported"
         );
-        Ok(counts)
+        Ok((created, counts))
     }
 
     /// Adds one record by hand (新增). A record with the same natural key is a conflict.

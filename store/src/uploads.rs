@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::audit::{page, write_audit, AuditEvent};
 use crate::db::{bind_params, with_pool, BeginWrite, Param, SqlBuilder, Store};
-use crate::error::{conflict_on_unique, StoreError};
+use crate::error::StoreError;
 use crate::model::{Actor, NewUpload, Page, Scope, Upload, UploadStatus};
 use crate::records::MAX_PAGE_SIZE;
 
@@ -57,19 +57,14 @@ fn scoped_upload(scope: Scope, id: i64) -> SqlBuilder {
     sql
 }
 
-impl Store {
-    /// Records an upload. The same file (same SHA-256) already uploaded by the unit for the same
-    /// dataset and not deleted is a [`StoreError::Conflict`]; look it up with
-    /// [`Store::find_upload_by_sha256`].
-    pub async fn create_upload(
-        &self,
-        actor: &Actor,
-        upload: &NewUpload,
-    ) -> Result<Upload, StoreError> {
-        let now = self.now();
-        let created: Upload = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let created: Upload = sqlx::query_as(
+/// Inserts a [`NewUpload`] in the transaction `$tx` at `$now` and audits it; a file the
+/// unit already sent for the dataset is a [`StoreError::Conflict`]. Evaluates to the upload.
+macro_rules! insert_upload {
+    ($tx:expr, $actor:expr, $upload:expr, $now:expr) => {{
+        let upload: &$crate::model::NewUpload = $upload;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        async {
+            let created: $crate::model::Upload = sqlx::query_as(
                 "INSERT INTO uploads (unit_id, user_id, dataset, file_name, sha256, size, \
                  object_key, status, row_count, valid_count, invalid_count, report, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *",
@@ -87,22 +82,42 @@ impl Store {
             .bind(upload.invalid_count)
             .bind(sqlx::types::Json(&upload.report))
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *$tx)
             .await
-            .map_err(conflict_on_unique("上报文件"))?;
+            .map_err($crate::error::conflict_on_unique("上报文件"))?;
 
-            let event = AuditEvent::new(actor, "upload.create")
+            let event = $crate::audit::AuditEvent::new($actor, "upload.create")
                 .unit(upload.unit_id)
                 .target(created.id)
                 .upload(Some(created.id))
-                .detail(json!({
+                .detail(serde_json::json!({
                     "dataset": upload.dataset,
                     "file_name": upload.file_name,
                     "sha256": upload.sha256,
                     "size": upload.size,
                     "status": upload.status.as_str(),
                 }));
-            write_audit!(&mut *tx, now, event)?;
+            $crate::audit::write_audit!(&mut *$tx, now, event)?;
+            Ok::<_, $crate::error::StoreError>(created)
+        }
+        .await
+    }};
+}
+pub(crate) use insert_upload;
+
+impl Store {
+    /// Records an upload. The same file (same SHA-256) already uploaded by the unit for the same
+    /// dataset and not deleted is a [`StoreError::Conflict`]; look it up with
+    /// [`Store::find_upload_by_sha256`].
+    pub async fn create_upload(
+        &self,
+        actor: &Actor,
+        upload: &NewUpload,
+    ) -> Result<Upload, StoreError> {
+        let now = self.now();
+        let created: Upload = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let created = insert_upload!(tx, actor, upload, now)?;
             tx.commit().await?;
             created
         });

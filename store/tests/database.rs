@@ -13,6 +13,7 @@ use xycz_store::{
 
 both_backends!(
     import_counts_inserts_updates_and_duplicates,
+    an_upload_and_its_rows_are_recorded_together,
     large_imports_keep_every_row_and_repeated_keys,
     revoke_keeps_the_record,
     withdraw_marks_records_deleted_and_reimport_restores,
@@ -116,6 +117,58 @@ async fn import_counts_inserts_updates_and_duplicates(env: Env) {
     assert_eq!(imports[0].upload_id, Some(second.id));
     assert_eq!(imports[0].address.as_deref(), Some("10.1.2.3"));
     assert_eq!(imports[0].user_id, Some(user.id));
+}
+
+/// `create_upload_with_records`: the entry and its rows in one transaction. A file already
+/// recorded is a conflict that writes neither.
+async fn an_upload_and_its_rows_are_recorded_together(env: Env) {
+    let store = &env.store;
+    let unit = unit(store, UNIT_A_CODE, "市场监管局").await;
+    let user = user(store, &unit, "reporter", Role::Reporter).await;
+    let rows: Vec<NewRecord> = (1..=3)
+        .map(|n| record(n, date(2024, 3, n), "罚款"))
+        .collect();
+
+    let (created, counts) = store
+        .create_upload_with_records(&actor(&user), &new_upload(&user, "penalty", "sha-t"), &rows)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.imported, counts.updated, counts.duplicates),
+        (3, 0, 0)
+    );
+    assert_eq!(created.imported_count, 3);
+    let stored = store.get_upload(Scope::All, created.id).await.unwrap();
+    assert_eq!((stored.imported_count, stored.valid_count), (3, 8));
+    let records = store
+        .list_records(&RecordFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records.items.len(), 3);
+    assert!(records
+        .items
+        .iter()
+        .all(|r| r.upload_id == Some(created.id)));
+
+    // The same file again, with other rows: refused, and none of them is stored.
+    let more: Vec<NewRecord> = (4..=5)
+        .map(|n| record(n, date(2024, 3, n), "罚款"))
+        .collect();
+    let again = store
+        .create_upload_with_records(&actor(&user), &new_upload(&user, "penalty", "sha-t"), &more)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let records = store
+        .list_records(&RecordFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records.items.len(), 3);
 }
 
 /// An import larger than one statement's batch, with a key given twice in the same upload: every

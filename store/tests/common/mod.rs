@@ -142,25 +142,27 @@ pub fn actor(user: &User) -> Actor {
 
 pub async fn upload(store: &Store, user: &User, dataset: &str, sha256: &str) -> Upload {
     store
-        .create_upload(
-            &actor(user),
-            &NewUpload {
-                unit_id: user.unit_id,
-                user_id: Some(user.id),
-                dataset: dataset.into(),
-                file_name: "处罚.xlsx".into(),
-                sha256: sha256.into(),
-                size: 1234,
-                object_key: format!("uploads/x/{sha256}/处罚.xlsx"),
-                status: UploadStatus::Checked,
-                row_count: 10,
-                valid_count: 8,
-                invalid_count: 2,
-                report: json!({ "errors": [] }),
-            },
-        )
+        .create_upload(&actor(user), &new_upload(user, dataset, sha256))
         .await
         .expect("create upload")
+}
+
+/// A checked upload of `user` to record: 10 rows, 8 valid.
+pub fn new_upload(user: &User, dataset: &str, sha256: &str) -> NewUpload {
+    NewUpload {
+        unit_id: user.unit_id,
+        user_id: Some(user.id),
+        dataset: dataset.into(),
+        file_name: "处罚.xlsx".into(),
+        sha256: sha256.into(),
+        size: 1234,
+        object_key: format!("uploads/x/{sha256}/处罚.xlsx"),
+        status: UploadStatus::Checked,
+        row_count: 10,
+        valid_count: 8,
+        invalid_count: 2,
+        report: json!({ "errors": [] }),
+    }
 }
 
 /// A penalty record numbered `n`, decided on `date`, with `content` in its values.
