@@ -203,7 +203,7 @@ pub(crate) fn run(
     } = match state {
         Some(state) => builder.update_records(records, state)?,
         None => {
-            let (summaries, hidden) = builder.build_records(records)?;
+            let (summaries, hidden) = builder.render_public(records)?;
             RecordPhase {
                 summaries,
                 hidden,
@@ -763,15 +763,6 @@ impl<'a> Builder<'a> {
         self.emit(path, Kind::Static, String::new(), html.as_bytes())
     }
 
-    /// Reads every record once: decides publicity, renders the detail pages that need it on
-    /// worker threads, and keeps a small summary of each public record.
-    fn build_records(
-        &mut self,
-        records: &mut dyn Iterator<Item = PublicRecordInput>,
-    ) -> Result<(Vec<Summary>, usize)> {
-        self.render_public(records)
-    }
-
     /// Renders the detail page of every public record among `records` on every core while
     /// reading them (the reader decides what is public and sends batches to the renderers).
     /// Returns the public records' summaries and how many were hidden.
@@ -869,7 +860,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// The incremental counterpart of `build_records`: applies the changed records to the
+    /// The incremental counterpart of a full build's `render_public`: applies the changed records to the
     /// summaries of the last build. Records whose id is not among the changed ones are
     /// skipped; a changed id without a record was deleted. Returns the summaries, the number
     /// of hidden changed records, and the changed records' summaries before and after.

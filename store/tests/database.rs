@@ -140,18 +140,16 @@ async fn an_upload_and_its_rows_are_recorded_together(env: Env) {
     assert_eq!(created.imported_count, 3);
     let stored = store.get_upload(Scope::All, created.id).await.unwrap();
     assert_eq!((stored.imported_count, stored.valid_count), (3, 8));
-    let records = store
-        .list_records(&RecordFilter {
+    let all_records = || async {
+        let filter = RecordFilter {
             limit: 10,
             ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(records.items.len(), 3);
-    assert!(records
-        .items
-        .iter()
-        .all(|r| r.upload_id == Some(created.id)));
+        };
+        store.list_records(&filter).await.unwrap().items
+    };
+    let records = all_records().await;
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r.upload_id == Some(created.id)));
 
     // The same file again, with other rows: refused, and none of them is stored.
     let more: Vec<NewRecord> = (4..=5)
@@ -161,14 +159,7 @@ async fn an_upload_and_its_rows_are_recorded_together(env: Env) {
         .create_upload_with_records(&actor(&user), &new_upload(&user, "penalty", "sha-t"), &more)
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-    let records = store
-        .list_records(&RecordFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(records.items.len(), 3);
+    assert_eq!(all_records().await.len(), 3);
 }
 
 /// An import larger than one statement's batch, with a key given twice in the same upload: every
